@@ -1,0 +1,126 @@
+"""Typed travel records shared by the inventory, the workers, the planner and the synthesizer.
+
+All are pydantic models with JSON-native fields (dates and times as ISO strings) so they can be
+stored in checkpoints as plain dicts and re-validated at node boundaries.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+Cabin = Literal["economy", "premium", "business"]
+CarClass = Literal["economy", "compact", "midsize", "suv", "luxury"]
+BookingKind = Literal["flight", "hotel", "car"]
+
+
+class Airport(BaseModel):
+    code: str = Field(description="IATA code, e.g. 'SFO'.")
+    name: str
+    city: str = Field(description="City the airport serves, e.g. 'Paris'.")
+    country: str
+    tz: str = Field(description="IANA time zone, e.g. 'Europe/Paris'.")
+
+
+class FlightOption(BaseModel):
+    id: str = Field(description="Bookable flight instance id (flight number and date).")
+    flight_no: str
+    origin: str
+    destination: str
+    depart_local: str = Field(description="Local departure time at the origin, ISO with offset.")
+    arrive_local: str = Field(description="Local arrival time at the destination, ISO with offset.")
+    duration_min: int
+    cabin: Cabin
+    price: float = Field(description="Price per traveller, USD.")
+    seats_left: int
+    red_eye: bool = Field(description="Lands between 00:00 and 06:00 local time.")
+
+
+class HotelOption(BaseModel):
+    id: str = Field(description="Bookable stay id (hotel and dates).")
+    hotel_id: str
+    name: str
+    city: str
+    tier: int = Field(ge=1, le=5, description="Stars, 1 (budget) to 5 (luxury).")
+    check_in: str
+    check_out: str
+    nights: int
+    rooms: int
+    price_per_night: float = Field(description="Per room, USD.")
+    total_price: float = Field(description="All rooms, all nights, USD.")
+    rooms_left: int = Field(description="Fewest rooms free on any night of the stay.")
+    description: str = ""
+
+
+class CarOption(BaseModel):
+    id: str = Field(description="Bookable rental id (airport, class and dates).")
+    airport: str
+    car_class: CarClass
+    pick_up: str
+    drop_off: str
+    days: int
+    price_per_day: float
+    total_price: float
+    cars_left: int
+
+
+class Booking(BaseModel):
+    ref: str = Field(description="Booking reference shown to the traveller.")
+    key: str = Field(description="Idempotency key: thread id plus task id.")
+    kind: BookingKind
+    item_id: str
+    quantity: int
+    total_price: float
+    status: Literal["confirmed", "cancelled"]
+    thread_id: str
+    task_id: str
+    created_at: str
+    description: str = ""
+
+
+class Leg(BaseModel):
+    """One flight leg of a trip: from an airport (or city) to another, on a date."""
+
+    origin: str = Field(description="IATA airport code.", min_length=3, max_length=3)
+    destination: str = Field(description="IATA airport code.", min_length=3, max_length=3)
+    date: date
+
+
+class TripRequest(BaseModel):
+    """The structured trip the offline CLI fills and the LLM extracts from free text."""
+
+    legs: list[Leg] = Field(min_length=1, description="Flight legs in travel order.")
+    travelers: int = Field(default=1, ge=1, le=9)
+    budget: float | None = Field(default=None, ge=0, description="Total budget in USD.")
+    cabin: Cabin = "economy"
+    hotel_tier: int = Field(default=3, ge=1, le=5, description="Preferred hotel stars.")
+    car: bool = Field(default=False, description="Rent a car at each destination.")
+    car_class: CarClass = "compact"
+
+    @model_validator(mode="after")
+    def _legs_in_order(self) -> TripRequest:
+        for before, after in zip(self.legs, self.legs[1:], strict=False):
+            if after.date < before.date:
+                raise ValueError(
+                    f"leg {after.origin}-{after.destination} on {after.date} departs before "
+                    f"the previous leg on {before.date}"
+                )
+        for leg in self.legs:
+            if leg.origin.upper() == leg.destination.upper():
+                raise ValueError(f"leg {leg.origin}-{leg.destination} goes nowhere")
+        return self
+
+    @property
+    def rooms(self) -> int:
+        """Rooms needed: two travellers share a room."""
+        return (self.travelers + 1) // 2
+
+    def goal(self) -> str:
+        route = " -> ".join([self.legs[0].origin, *[leg.destination for leg in self.legs]])
+        budget = f", budget ${self.budget:,.0f}" if self.budget is not None else ""
+        return (
+            f"Book a trip {route} from {self.legs[0].date} to {self.legs[-1].date} for "
+            f"{self.travelers} traveller(s){budget}"
+        )

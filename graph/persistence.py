@@ -1,0 +1,53 @@
+"""Checkpointer wiring: an SQLite file by default, PostgreSQL when given a postgres URI."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+CHECKPOINTER_ENV = "ORCHESTRATOR_CHECKPOINTER"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def is_postgres(target: str) -> bool:
+    return target.startswith(("postgres://", "postgresql://"))
+
+
+def resolve_target(target: str | None, data_dir: str) -> str:
+    """The explicit target, else `$ORCHESTRATOR_CHECKPOINTER`, else `<data_dir>/checkpoints.sqlite`."""
+    return target or os.environ.get(CHECKPOINTER_ENV) or str(Path(data_dir) / "checkpoints.sqlite")
+
+
+async def connect_sqlite(path: str) -> aiosqlite.Connection:
+    """An SQLite connection that waits for locks instead of failing with 'database is locked'."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = await aiosqlite.connect(path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+    await conn.execute("PRAGMA journal_mode=WAL")
+    await conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    await conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+@asynccontextmanager
+async def open_checkpointer(target: str) -> AsyncIterator[BaseCheckpointSaver[str]]:
+    """An async checkpointer for `target` (a file path or a postgres URI), set up and ready."""
+    if is_postgres(target):
+        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+        async with AsyncPostgresSaver.from_conn_string(target) as saver:
+            await saver.setup()
+            yield saver
+        return
+    conn = await connect_sqlite(target)
+    try:
+        saver = AsyncSqliteSaver(conn)
+        await saver.setup()
+        yield saver
+    finally:
+        await conn.close()

@@ -1,0 +1,41 @@
+"""Route functions: where the run goes after the orchestrator and after an approval."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from langgraph.types import Send
+
+from state import OrchestratorState, WorkerPayload
+
+
+def _sends(state: OrchestratorState) -> list[Send]:
+    tasks = state.get("tasks") or {}
+    sends = []
+    for task_id in state.get("dispatch") or []:
+        task = tasks[task_id]
+        payload = WorkerPayload(
+            task_id=task_id,
+            worker=task["worker"],
+            inputs=task["inputs"],
+            attempt=task["attempts"],
+        )
+        sends.append(Send(task["worker"], payload))
+    return sends
+
+
+def route_after_orchestrate(
+    state: OrchestratorState,
+) -> list[Send] | Literal["approve", "synthesize"]:
+    """Every ready task to its worker in one superstep, else approval, else the answer."""
+    status = state.get("status")
+    if status == "awaiting_approval":
+        return "approve"
+    if status != "running":
+        return "synthesize"
+    return _sends(state)
+
+
+def route_after_approve(state: OrchestratorState) -> list[Send] | Literal["orchestrate"]:
+    """The approved tasks to their workers, or back to the orchestrator after a rejection."""
+    return _sends(state) or "orchestrate"

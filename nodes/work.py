@@ -1,0 +1,140 @@
+"""Worker nodes: one per worker kind, each built from its `WorkerSpec`.
+
+A worker node receives a `WorkerPayload` (its task, nothing else), validates the inputs, runs the
+worker and writes one `TaskResult`. `TaskFailed` becomes a failed result at once; any other error
+is retried by the node's `RetryPolicy`, and when retries are spent the node's error handler turns
+it into a failed result. The run never crashes because a worker did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.config import get_stream_writer
+from langgraph.errors import NodeError, NodeTimeoutError
+from langgraph.runtime import Runtime
+from langgraph.types import RetryPolicy, TimeoutPolicy
+from pydantic import ValidationError
+
+from orchestrator.board import result_key
+from orchestrator.context import Context
+from orchestrator.events import emit
+from orchestrator.workers import TaskFailed, WorkerCall, WorkerSpec
+from state import TaskResult, WorkerPayload
+
+WorkerNode = Callable[[WorkerPayload, Runtime[Context], RunnableConfig], Awaitable[dict[str, Any]]]
+ErrorHandler = Callable[[WorkerPayload, NodeError], Awaitable[dict[str, Any]]]
+
+
+class WorkerTimeout(Exception):
+    """An attempt ran past `Context.worker_timeout_s`; retried like any other fault."""
+
+
+def _result(
+    payload: WorkerPayload, *, ok: bool, started: float, **fields: Any
+) -> dict[str, Any]:
+    """The node's write for one attempt, announced on the custom stream as it happens."""
+    result = TaskResult(
+        task_id=payload["task_id"],
+        worker=payload["worker"],
+        ok=ok,
+        output=fields.get("output"),
+        error=fields.get("error"),
+        summary=fields.get("summary", ""),
+        attempt=payload["attempt"],
+        started_at=started,
+        ended_at=time.time(),
+    )
+    emit(
+        get_stream_writer(),
+        "task_done" if ok else "task_failed",
+        task_id=result["task_id"],
+        worker=result["worker"],
+        attempt=result["attempt"],
+        seconds=round(result["ended_at"] - started, 3),
+        summary=result["summary"],
+    )
+    return {"results": {result_key(payload["task_id"], payload["attempt"]): result}}
+
+
+def is_retryable(exc: Exception) -> bool:
+    """Faults are retried; a worker's own verdict (`TaskFailed`) and bad inputs are not."""
+    return not isinstance(exc, TaskFailed | ValidationError)
+
+
+def retry_policy(spec: WorkerSpec[Any, Any]) -> RetryPolicy:
+    return RetryPolicy(
+        max_attempts=spec.max_attempts,
+        initial_interval=0.2,
+        backoff_factor=2.0,
+        max_interval=5.0,
+        retry_on=is_retryable,
+    )
+
+
+def timeout_policy(spec: WorkerSpec[Any, Any]) -> TimeoutPolicy:
+    return TimeoutPolicy(run_timeout=spec.timeout_s)
+
+
+def make_worker_node(spec: WorkerSpec[Any, Any]) -> WorkerNode:
+    async def work(
+        payload: WorkerPayload, runtime: Runtime[Context], config: RunnableConfig
+    ) -> dict[str, Any]:
+        ctx = runtime.context or Context()
+        started = time.time()
+        inputs = spec.input_model.model_validate(payload["inputs"])
+        call = WorkerCall(
+            task_id=payload["task_id"],
+            thread_id=str(config.get("configurable", {}).get("thread_id", "")),
+            attempt=payload["attempt"],
+            context=ctx,
+        )
+        try:
+            if ctx.worker_timeout_s is not None:
+                try:
+                    async with asyncio.timeout(ctx.worker_timeout_s):
+                        output = await spec.run(inputs, call)
+                except TimeoutError as exc:
+                    raise WorkerTimeout(
+                        f"{spec.name} took longer than {ctx.worker_timeout_s:g}s"
+                    ) from exc
+            else:
+                output = await spec.run(inputs, call)
+        except TaskFailed as exc:
+            return _result(payload, ok=False, started=started, error=str(exc), summary=str(exc))
+        output = spec.output_model.model_validate(output)
+        return _result(
+            payload,
+            ok=True,
+            started=started,
+            output=output.model_dump(mode="json"),
+            summary=spec.summary_of(output),
+        )
+
+    work.__name__ = spec.name
+    return work
+
+
+def describe_error(error: BaseException) -> str:
+    if isinstance(error, NodeTimeoutError):
+        return f"timed out after {error.timeout:g}s"
+    if isinstance(error, ValidationError):
+        return f"invalid inputs: {error.errors()[0]['msg']}"
+    text = str(error) or type(error).__name__
+    return f"{type(error).__name__}: {text}"
+
+
+def make_error_handler(spec: WorkerSpec[Any, Any]) -> ErrorHandler:
+    """Turns an error that outlived the retries into a failed result the planner can see."""
+
+    async def on_worker_error(payload: WorkerPayload, error: NodeError) -> dict[str, Any]:
+        message = describe_error(error.error)
+        if is_retryable(error.error) and spec.max_attempts > 1:  # type: ignore[arg-type]
+            message += f" (after {spec.max_attempts} attempts)"
+        return _result(payload, ok=False, started=time.time(), error=message, summary=message)
+
+    return on_worker_error

@@ -1,0 +1,123 @@
+"""Pure operations on the task board. The orchestrator node composes these; tests call them directly.
+
+Every function returns only the tasks it changed, keyed by id, ready to be written to the
+`tasks` channel (whose reducer merges by id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from orchestrator.planning import NewTask
+from state import Task, TaskResult
+
+
+def result_key(task_id: str, attempt: int) -> str:
+    """Where a task attempt's result is stored in `results`: every attempt keeps its own entry."""
+    return f"{task_id}#{attempt}"
+
+
+def new_task(spec: NewTask, round_no: int) -> Task:
+    return Task(
+        id=spec.id,
+        worker=spec.worker,
+        inputs=spec.inputs,
+        depends_on=list(spec.depends_on),
+        status="pending",
+        attempts=0,
+        failures=0,
+        round=round_no,
+        reason=spec.reason,
+        result_ref=None,
+        started_at=None,
+        ended_at=None,
+        error=None,
+    )
+
+
+def fold_results(tasks: Mapping[str, Task], results: Mapping[str, TaskResult]) -> dict[str, Task]:
+    """Marks each running task done or failed from the result of its latest attempt."""
+    changed: dict[str, Task] = {}
+    for task in tasks.values():
+        if task["status"] != "running":
+            continue
+        key = result_key(task["id"], task["attempts"])
+        result = results.get(key)
+        if result is None:
+            # Only possible if a worker vanished without a result or an error: never silent.
+            changed[task["id"]] = {
+                **task,
+                "status": "failed",
+                "failures": task["failures"] + 1,
+                "error": "the worker returned no result",
+            }
+            continue
+        changed[task["id"]] = {
+            **task,
+            "status": "done" if result["ok"] else "failed",
+            "failures": task["failures"] + (0 if result["ok"] else 1),
+            "result_ref": key,
+            "started_at": result["started_at"],
+            "ended_at": result["ended_at"],
+            "error": result["error"],
+        }
+    return changed
+
+
+def apply_plan(
+    tasks: Mapping[str, Task],
+    add: Iterable[NewTask],
+    cancel: Iterable[str],
+    retry: Iterable[str],
+    round_no: int,
+) -> dict[str, Task]:
+    """Adds, cancels and re-queues tasks. Assumes the update was validated."""
+    changed: dict[str, Task] = {}
+    for spec in add:
+        changed[spec.id] = new_task(spec, round_no)
+    for task_id in retry:
+        changed[task_id] = {**tasks[task_id], "status": "pending", "error": None}
+    for task_id in cancel:
+        base = changed.get(task_id) or tasks[task_id]
+        changed[task_id] = {**base, "status": "cancelled"}
+    return changed
+
+
+def ready_tasks(tasks: Mapping[str, Task]) -> list[Task]:
+    """Pending tasks whose dependencies are all done, in insertion order."""
+    return [
+        task
+        for task in tasks.values()
+        if task["status"] == "pending"
+        and all(tasks[dep]["status"] == "done" for dep in task["depends_on"] if dep in tasks)
+    ]
+
+
+def blocked_tasks(tasks: Mapping[str, Task]) -> list[Task]:
+    """Pending tasks that wait on a failed or cancelled dependency and so cannot run."""
+    return [
+        task
+        for task in tasks.values()
+        if task["status"] == "pending"
+        and any(tasks[dep]["status"] in ("failed", "cancelled") for dep in task["depends_on"])
+    ]
+
+
+def mark_dispatched(batch: Iterable[Task], now: float) -> dict[str, Task]:
+    return {
+        task["id"]: {
+            **task,
+            "status": "running",
+            "attempts": task["attempts"] + 1,
+            "started_at": now,
+            "ended_at": None,
+        }
+        for task in batch
+    }
+
+
+def counts(tasks: Mapping[str, Task]) -> dict[str, int]:
+    out = {"pending": 0, "running": 0, "done": 0, "failed": 0, "cancelled": 0}
+    for task in tasks.values():
+        out[task["status"]] += 1
+    return out

@@ -1,0 +1,42 @@
+"""A domain bundles what the generic orchestrator graph needs to do real work.
+
+The graph is the same for every domain: the domain supplies the worker pool, how to build a
+planner and a synthesizer for a run's `Context`, and how to describe a batch of side effects to the
+person who approves it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from orchestrator.context import Context
+from orchestrator.planning import Planner, Synthesizer
+from orchestrator.workers import WorkerRegistry
+from state import Task, TaskResult
+
+
+def describe_tasks_plainly(
+    batch: Sequence[Task], results: Mapping[str, TaskResult], request: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """Default approval view: each task's worker and inputs."""
+    return {
+        "items": [
+            {"task_id": t["id"], "worker": t["worker"], "inputs": t["inputs"]} for t in batch
+        ]
+    }
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Workers, planner and synthesizer for one kind of goal."""
+
+    name: str
+    description: str
+    workers: WorkerRegistry
+    planner: Callable[[Context], Planner]
+    synthesizer: Callable[[Context], Synthesizer]
+    describe_approval: Callable[
+        [Sequence[Task], Mapping[str, TaskResult], Mapping[str, Any] | None], dict[str, Any]
+    ] = describe_tasks_plainly

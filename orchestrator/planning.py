@@ -1,0 +1,117 @@
+"""The planner's seat: what a planner sees (`PlanView`) and what it answers (`PlanUpdate`).
+
+A deterministic planner and an LLM planner plug into the orchestrator the same way, through the
+`Planner` protocol. Whatever they answer is validated before it touches the board.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from orchestrator.context import Context
+from orchestrator.workers import WorkerRegistry
+from state import Answer, LogEntry, Task, TaskResult, Usage
+
+
+class NewTask(BaseModel):
+    """A task the planner wants added to the board."""
+
+    id: str = Field(description="Unique task id, e.g. 'flight-1'. Never reuse an id.")
+    worker: str = Field(description="Name of the worker that executes the task.")
+    inputs: dict[str, Any] = Field(description="Arguments matching the worker's input schema.")
+    depends_on: list[str] = Field(
+        default_factory=list, description="Ids of tasks that must be done first."
+    )
+    reason: str = Field(default="", description="Why this task is needed, in a few words.")
+
+
+class Finish(BaseModel):
+    """The planner's verdict that the run is over."""
+
+    status: Literal["completed", "partial", "failed"]
+    reason: str
+
+
+class PlanUpdate(BaseModel):
+    """One round's change to the plan."""
+
+    add: list[NewTask] = Field(default_factory=list, description="Tasks to add.")
+    cancel: list[str] = Field(default_factory=list, description="Ids of pending tasks to drop.")
+    retry: list[str] = Field(default_factory=list, description="Ids of failed tasks to run again.")
+    decisions: list[str] = Field(
+        default_factory=list, description="Why the plan changed, one sentence per decision."
+    )
+    finish: Finish | None = Field(
+        default=None, description="Set only when the goal is met or cannot be met."
+    )
+    notes: dict[str, Any] | None = Field(
+        default=None, description="Planner scratchpad to keep for the next round (None: keep)."
+    )
+
+    def is_empty(self) -> bool:
+        return not (self.add or self.cancel or self.retry or self.finish)
+
+
+@dataclass(frozen=True)
+class PlanView:
+    """A read-only picture of the run, handed to the planner each round."""
+
+    goal: str
+    request: Mapping[str, Any] | None
+    tasks: Mapping[str, Task]
+    results: Mapping[str, TaskResult]
+    round: int
+    notes: Mapping[str, Any]
+    workers: WorkerRegistry
+    context: Context
+    feedback: list[str] = field(default_factory=list)
+    """Validation errors of this round's previous attempt; empty on the first attempt."""
+    usage: list[Usage] = field(default_factory=list)
+
+    def result_of(self, task_id: str) -> TaskResult | None:
+        ref = self.tasks[task_id]["result_ref"] if task_id in self.tasks else None
+        return self.results.get(ref) if ref else None
+
+    def output_of(self, task_id: str) -> dict[str, Any] | None:
+        result = self.result_of(task_id)
+        return result["output"] if result and result["ok"] else None
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """A planner's answer plus what it cost (token usage, for LLM planners)."""
+
+    update: PlanUpdate
+    usage: list[Usage] = field(default_factory=list)
+
+
+class Planner(Protocol):
+    """Decides, each round, which tasks to add, cancel or retry, and when the run is over."""
+
+    async def plan(self, view: PlanView) -> PlanOutcome: ...
+
+
+@dataclass(frozen=True)
+class SynthesisView:
+    """What a synthesizer reads to write the answer."""
+
+    goal: str
+    request: Mapping[str, Any] | None
+    tasks: Mapping[str, Task]
+    results: Mapping[str, TaskResult]
+    log: list[LogEntry]
+    usage: list[Usage]
+    status: Literal["completed", "partial", "failed"]
+    reason: str
+    context: Context
+    notes: Mapping[str, Any]
+
+
+class Synthesizer(Protocol):
+    """Turns the finished board into the run's answer."""
+
+    async def synthesize(self, view: SynthesisView) -> tuple[Answer, list[Usage]]: ...

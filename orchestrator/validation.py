@@ -1,0 +1,150 @@
+"""Checks a plan update against the board, the worker registry and the guards before it applies.
+
+An update is applied whole or not at all. Each error is a sentence a planner (or an LLM) can act
+on; the orchestrator records them in the log and asks the planner again with them as feedback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from orchestrator.context import Context
+from orchestrator.planning import NewTask, PlanUpdate
+from orchestrator.workers import WorkerRegistry
+from state import Task
+
+
+def task_signature(worker: str, inputs: Mapping[str, Any]) -> str:
+    """Identity of a task's work, independent of its id: worker plus canonical inputs."""
+    return worker + ":" + json.dumps(inputs, sort_keys=True, separators=(",", ":"), default=str)
+
+
+@dataclass
+class Validated:
+    """The outcome of validation: errors, or the update's new tasks with normalized inputs."""
+
+    errors: list[str] = field(default_factory=list)
+    new_tasks: list[NewTask] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _schema_error(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err["loc"]) or "inputs"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def _find_cycle(new: Mapping[str, NewTask]) -> list[str] | None:
+    """A dependency cycle among the new tasks, if any (existing tasks cannot point at new ones)."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = finished
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for dep in new[node].depends_on:
+            if dep not in new:
+                continue
+            if state.get(dep) == 1:
+                return path[path.index(dep) :] + [dep]
+            if dep not in state and (cycle := visit(dep)):
+                return cycle
+        path.pop()
+        state[node] = 2
+        return None
+
+    for task_id in new:
+        if task_id not in state and (cycle := visit(task_id)):
+            return cycle
+    return None
+
+
+def failure_counts(tasks: Mapping[str, Task]) -> dict[str, int]:
+    """Failed attempts per task signature, across the whole board."""
+    counts: dict[str, int] = {}
+    for task in tasks.values():
+        if task["failures"]:
+            sig = task_signature(task["worker"], task["inputs"])
+            counts[sig] = counts.get(sig, 0) + task["failures"]
+    return counts
+
+
+def validate_update(
+    update: PlanUpdate,
+    tasks: Mapping[str, Task],
+    workers: WorkerRegistry,
+    context: Context,
+) -> Validated:
+    """Every reason to refuse `update`, or its new tasks with schema-normalized inputs."""
+    result = Validated()
+    errors = result.errors
+    seen: set[str] = set()
+    for new in update.add:
+        if new.id in tasks or new.id in seen:
+            errors.append(f"duplicate task id {new.id!r}: every task needs a new, unique id")
+        seen.add(new.id)
+
+    new_by_id = {t.id: t for t in update.add}
+    failed_before = failure_counts(tasks)
+    for new in update.add:
+        spec = workers.get(new.worker)
+        if spec is None:
+            known = ", ".join(sorted(workers))
+            errors.append(f"task {new.id!r}: unknown worker {new.worker!r} (workers: {known})")
+            continue
+        try:
+            inputs = spec.input_model.model_validate(new.inputs).model_dump(mode="json")
+        except ValidationError as exc:
+            errors.append(
+                f"task {new.id!r}: inputs do not fit worker {new.worker!r}: {_schema_error(exc)}"
+            )
+            continue
+        for dep in new.depends_on:
+            if dep not in tasks and dep not in new_by_id:
+                errors.append(f"task {new.id!r} depends on {dep!r}, which does not exist")
+        failures = failed_before.get(task_signature(new.worker, inputs), 0)
+        if failures >= context.max_identical_failures:
+            errors.append(
+                f"task {new.id!r} repeats work that already failed {failures} times "
+                f"({new.worker} with the same inputs); change the inputs or give up on it"
+            )
+        result.new_tasks.append(new.model_copy(update={"inputs": inputs}))
+
+    if cycle := _find_cycle(new_by_id):
+        errors.append("dependency cycle: " + " -> ".join(cycle))
+
+    for task_id in update.cancel:
+        if task_id not in tasks and task_id not in new_by_id:
+            errors.append(f"cannot cancel {task_id!r}: no such task")
+        elif task_id in tasks and tasks[task_id]["status"] not in ("pending", "failed"):
+            errors.append(f"cannot cancel {task_id!r}: it is {tasks[task_id]['status']}")
+
+    for task_id in update.retry:
+        task = tasks.get(task_id)
+        if task is None:
+            errors.append(f"cannot retry {task_id!r}: no such task")
+        elif task["status"] != "failed":
+            errors.append(f"cannot retry {task_id!r}: it is {task['status']}, not failed")
+        elif task["failures"] >= context.max_identical_failures:
+            errors.append(
+                f"cannot retry {task_id!r}: it already failed {task['failures']} times; "
+                "change the inputs or give up on it"
+            )
+
+    total = len(tasks) + len(update.add)
+    if total > context.max_tasks:
+        errors.append(
+            f"the update would bring the run to {total} tasks, over the limit of "
+            f"{context.max_tasks} (Context.max_tasks)"
+        )
+    return result
