@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
@@ -16,7 +16,7 @@ from nodes.synthesize import make_synthesize
 from nodes.work import make_error_handler, make_worker_node, retry_policy, timeout_policy
 from orchestrator.context import Context
 from orchestrator.domain import Domain
-from state import InputState, OrchestratorState, OutputState
+from state import InputState, OrchestratorState, OutputState, WorkerPayload
 
 Graph = CompiledStateGraph[OrchestratorState, Context, InputState, OutputState]
 
@@ -43,12 +43,15 @@ def build_graph(
     builder.add_node("orchestrate", make_orchestrate(domain))
     builder.add_node("synthesize", make_synthesize(domain))
     for spec in domain.workers.values():
-        builder.add_node(
+        # The stubs cannot match a node whose input (a Send payload) differs from the state.
+        builder.add_node(  # type: ignore[call-overload]
             spec.name,
             make_worker_node(spec),
+            input_schema=WorkerPayload,
             retry_policy=retry_policy(spec),
             timeout=timeout_policy(spec),
-            error_handler=make_error_handler(spec),
+            # LangGraph injects `NodeError` by annotation; its stubs only know state-only handlers.
+            error_handler=cast(Any, make_error_handler(spec)),
         )
         builder.add_edge(spec.name, "orchestrate")
 

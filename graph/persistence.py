@@ -46,8 +46,8 @@ async def open_checkpointer(target: str) -> AsyncIterator[BaseCheckpointSaver[st
         return
     conn = await connect_sqlite(target)
     try:
-        saver = AsyncSqliteSaver(conn)
-        await saver.setup()
-        yield saver
+        sqlite_saver = AsyncSqliteSaver(conn)
+        await sqlite_saver.setup()
+        yield sqlite_saver
     finally:
         await conn.close()

@@ -14,21 +14,19 @@ Resume values (`Command(resume=...)`):
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import BaseModel, Field, ValidationError
 
+from nodes import StateNode
 from orchestrator import board
 from orchestrator.context import Context
 from orchestrator.domain import Domain
 from orchestrator.events import emit
 from state import LogEntry, OrchestratorState, Task
-
-ApproveNode = Callable[[OrchestratorState, Runtime[Context]], Awaitable[dict[str, Any]]]
-
 
 class ApprovalDecision(BaseModel):
     """A human's answer to an approval pause."""
@@ -73,7 +71,7 @@ def _apply_edit(
     return edited, errors
 
 
-def make_approve(domain: Domain) -> ApproveNode:
+def make_approve(domain: Domain) -> StateNode:
     async def approve(state: OrchestratorState, runtime: Runtime[Context]) -> dict[str, Any]:
         pending = state.get("approval") or {}
         tasks = state.get("tasks") or {}

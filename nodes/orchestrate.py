@@ -7,11 +7,12 @@ the reasons, and a guard that trips ends the run through `synthesize` with an ho
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from langgraph.runtime import Runtime
 
+from nodes import StateNode
 from orchestrator import board
 from orchestrator.context import Context
 from orchestrator.domain import Domain
@@ -19,9 +20,6 @@ from orchestrator.events import emit
 from orchestrator.planning import Finish, PlanUpdate, PlanView
 from orchestrator.validation import validate_update
 from state import FinalStatus, LogEntry, OrchestratorState, Task, Usage
-
-OrchestrateNode = Callable[[OrchestratorState, Runtime[Context]], Awaitable[dict[str, Any]]]
-
 
 def _tokens(usage: list[Usage]) -> int:
     return sum(u["prompt_tokens"] + u["completion_tokens"] for u in usage)
@@ -66,7 +64,7 @@ def _settle(tasks: Mapping[str, Task]) -> Finish:
     return Finish(status="completed", reason=f"all {n['done']} tasks done")
 
 
-def make_orchestrate(domain: Domain) -> OrchestrateNode:
+def make_orchestrate(domain: Domain) -> StateNode:
     async def orchestrate(state: OrchestratorState, runtime: Runtime[Context]) -> dict[str, Any]:
         ctx = runtime.context or Context()
         write = runtime.stream_writer

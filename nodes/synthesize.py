@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from langgraph.runtime import Runtime
 
+from nodes import StateNode
 from orchestrator.context import Context
 from orchestrator.domain import Domain
 from orchestrator.events import emit
 from orchestrator.planning import SynthesisView
 from state import FinalStatus, OrchestratorState
 
-SynthesizeNode = Callable[[OrchestratorState, Runtime[Context]], Awaitable[dict[str, Any]]]
-
-
 def _final_status(state: OrchestratorState) -> FinalStatus:
     status = state.get("status")
     if status in ("completed", "partial", "failed"):
-        return status  # type: ignore[return-value]
+        return status
     # Reaching synthesize while still "running" would be a routing bug: say so, do not hide it.
     return "failed"
 
 
-def make_synthesize(domain: Domain) -> SynthesizeNode:
+def make_synthesize(domain: Domain) -> StateNode:
     async def synthesize(state: OrchestratorState, runtime: Runtime[Context]) -> dict[str, Any]:
         ctx = runtime.context or Context()
         status = _final_status(state)

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
-from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_stream_writer
 from langgraph.errors import NodeError, NodeTimeoutError
 from langgraph.runtime import Runtime
@@ -26,8 +24,16 @@ from orchestrator.events import emit
 from orchestrator.workers import TaskFailed, WorkerCall, WorkerSpec
 from state import TaskResult, WorkerPayload
 
-WorkerNode = Callable[[WorkerPayload, Runtime[Context], RunnableConfig], Awaitable[dict[str, Any]]]
-ErrorHandler = Callable[[WorkerPayload, NodeError], Awaitable[dict[str, Any]]]
+
+
+class WorkerNode(Protocol):
+    async def __call__(
+        self, payload: WorkerPayload, *, runtime: Runtime[Context]
+    ) -> dict[str, Any]: ...
+
+
+class ErrorHandler(Protocol):
+    async def __call__(self, payload: WorkerPayload, error: NodeError) -> dict[str, Any]: ...
 
 
 class WorkerTimeout(Exception):
@@ -81,15 +87,14 @@ def timeout_policy(spec: WorkerSpec[Any, Any]) -> TimeoutPolicy:
 
 
 def make_worker_node(spec: WorkerSpec[Any, Any]) -> WorkerNode:
-    async def work(
-        payload: WorkerPayload, runtime: Runtime[Context], config: RunnableConfig
-    ) -> dict[str, Any]:
+    async def work(payload: WorkerPayload, *, runtime: Runtime[Context]) -> dict[str, Any]:
         ctx = runtime.context or Context()
         started = time.time()
         inputs = spec.input_model.model_validate(payload["inputs"])
         call = WorkerCall(
             task_id=payload["task_id"],
-            thread_id=str(config.get("configurable", {}).get("thread_id", "")),
+            thread_id=(runtime.execution_info.thread_id if runtime.execution_info else None)
+            or "",
             attempt=payload["attempt"],
             context=ctx,
         )
