@@ -38,7 +38,10 @@ def build_graph(
 
         domain = travel_domain()
     builder = StateGraph(
-        OrchestratorState, context_schema=Context, input_schema=InputState, output_schema=OutputState
+        OrchestratorState,
+        context_schema=Context,
+        input_schema=InputState,
+        output_schema=OutputState,
     )
     builder.add_node("orchestrate", make_orchestrate(domain))
     builder.add_node("synthesize", make_synthesize(domain))

@@ -20,7 +20,7 @@ def is_postgres(target: str) -> bool:
 
 
 def resolve_target(target: str | None, data_dir: str) -> str:
-    """The explicit target, else `$ORCHESTRATOR_CHECKPOINTER`, else `<data_dir>/checkpoints.sqlite`."""
+    """The explicit target, else `$ORCHESTRATOR_CHECKPOINTER`, else a file in `data_dir`."""
     return target or os.environ.get(CHECKPOINTER_ENV) or str(Path(data_dir) / "checkpoints.sqlite")
 
 

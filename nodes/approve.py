@@ -28,6 +28,7 @@ from orchestrator.domain import Domain
 from orchestrator.events import emit
 from state import LogEntry, OrchestratorState, Task
 
+
 class ApprovalDecision(BaseModel):
     """A human's answer to an approval pause."""
 

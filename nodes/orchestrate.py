@@ -21,6 +21,7 @@ from orchestrator.planning import Finish, PlanUpdate, PlanView
 from orchestrator.validation import validate_update
 from state import FinalStatus, LogEntry, OrchestratorState, Task, Usage
 
+
 def _tokens(usage: list[Usage]) -> int:
     return sum(u["prompt_tokens"] + u["completion_tokens"] for u in usage)
 
@@ -89,7 +90,9 @@ def make_orchestrate(domain: Domain) -> StateNode:
             update["started_at"] = now
 
         verdict = _guard(state, ctx, round_no, idle, usage_so_far)
-        if verdict is None:
+        if verdict is not None:
+            log.append(LogEntry(round=round_no, kind="guard", message=verdict.reason))
+        else:
             planned, verdict = await _plan(
                 domain, ctx, state, tasks, round_no, notes, usage_so_far, log, usage
             )
@@ -126,10 +129,9 @@ def make_orchestrate(domain: Domain) -> StateNode:
             changed.update(dispatch_update.pop("changed", {}))
             update.update(dispatch_update)
             if update.get("approval"):
-                emit(write, "approval_needed", round=round_no, **update["approval"])
+                emit(write, "approval_needed", **update["approval"])
 
         if verdict is not None:
-            log.append(LogEntry(round=round_no, kind="guard", message=verdict.reason))
             update.update(status=_final(verdict.status), reason=verdict.reason, dispatch=[])
         elif "status" not in update:
             update["status"] = "running"
@@ -180,6 +182,7 @@ async def _plan(
         outcome = await planner.plan(view)
         usage.extend(outcome.usage)
         checked = validate_update(outcome.update, tasks, domain.workers, ctx)
+        checked.errors[:0] = outcome.errors
         if checked.ok:
             for decision in outcome.update.decisions:
                 log.append(LogEntry(round=round_no, kind="decision", message=decision))

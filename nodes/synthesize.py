@@ -13,6 +13,7 @@ from orchestrator.events import emit
 from orchestrator.planning import SynthesisView
 from state import FinalStatus, OrchestratorState
 
+
 def _final_status(state: OrchestratorState) -> FinalStatus:
     status = state.get("status")
     if status in ("completed", "partial", "failed"):

@@ -25,7 +25,6 @@ from orchestrator.workers import TaskFailed, WorkerCall, WorkerSpec
 from state import TaskResult, WorkerPayload
 
 
-
 class WorkerNode(Protocol):
     async def __call__(
         self, payload: WorkerPayload, *, runtime: Runtime[Context]
@@ -40,9 +39,7 @@ class WorkerTimeout(Exception):
     """An attempt ran past `Context.worker_timeout_s`; retried like any other fault."""
 
 
-def _result(
-    payload: WorkerPayload, *, ok: bool, started: float, **fields: Any
-) -> dict[str, Any]:
+def _result(payload: WorkerPayload, *, ok: bool, started: float, **fields: Any) -> dict[str, Any]:
     """The node's write for one attempt, announced on the custom stream as it happens."""
     result = TaskResult(
         task_id=payload["task_id"],
@@ -93,8 +90,7 @@ def make_worker_node(spec: WorkerSpec[Any, Any]) -> WorkerNode:
         inputs = spec.input_model.model_validate(payload["inputs"])
         call = WorkerCall(
             task_id=payload["task_id"],
-            thread_id=(runtime.execution_info.thread_id if runtime.execution_info else None)
-            or "",
+            thread_id=(runtime.execution_info.thread_id if runtime.execution_info else None) or "",
             attempt=payload["attempt"],
             context=ctx,
         )

@@ -1,4 +1,4 @@
-"""Pure operations on the task board. The orchestrator node composes these; tests call them directly.
+"""Pure operations on the task board, composed by the orchestrator node and tested directly.
 
 Every function returns only the tasks it changed, keyed by id, ready to be written to the
 `tasks` channel (whose reducer merges by id).

@@ -22,9 +22,7 @@ def describe_tasks_plainly(
 ) -> dict[str, Any]:
     """Default approval view: each task's worker and inputs."""
     return {
-        "items": [
-            {"task_id": t["id"], "worker": t["worker"], "inputs": t["inputs"]} for t in batch
-        ]
+        "items": [{"task_id": t["id"], "worker": t["worker"], "inputs": t["inputs"]} for t in batch]
     }
 
 

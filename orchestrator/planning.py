@@ -87,6 +87,8 @@ class PlanOutcome:
 
     update: PlanUpdate
     usage: list[Usage] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    """Why the answer could not be read (e.g. malformed JSON); re-asked like a rejection."""
 
 
 class Planner(Protocol):

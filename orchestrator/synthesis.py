@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from state import Answer, Usage
-
 from orchestrator.planning import SynthesisView
+from state import Answer, Usage
 
 
 class TemplateSynthesizer:

@@ -56,7 +56,7 @@ def _find_cycle(new: Mapping[str, NewTask]) -> list[str] | None:
             if dep not in new:
                 continue
             if state.get(dep) == 1:
-                return path[path.index(dep) :] + [dep]
+                return [*path[path.index(dep) :], dep]
             if dep not in state and (cycle := visit(dep)):
                 return cycle
         path.pop()

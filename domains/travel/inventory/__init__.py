@@ -1,0 +1,11 @@
+"""The travel inventory: an embedded SQLite database of flights, hotels and cars behind `Inventory`.
+
+`generate` builds the database deterministically from a seed, `airports` holds the real-world
+reference data, and `repository.Inventory` is the only interface the rest of the app uses.
+"""
+
+from domains.travel.inventory.airports import AIRPORTS
+from domains.travel.inventory.generate import build_inventory
+from domains.travel.inventory.repository import Inventory, SoldOut, UnknownBooking
+
+__all__ = ["AIRPORTS", "Inventory", "SoldOut", "UnknownBooking", "build_inventory"]

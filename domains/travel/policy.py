@@ -1,0 +1,81 @@
+"""The offline planner's documented choices: which flight, which stay, what a red-eye implies.
+
+Flight policy: among flights with enough seats, minimise
+    fare x travellers + VALUE_OF_HOUR x flight hours x travellers
+so a much cheaper but longer flight wins, and a slightly cheaper but far longer one does not.
+A leg after the first must depart at least MIN_CONNECTION after the previous leg lands.
+Under budget pressure the planner switches to the plain cheapest fare.
+
+Stay policy: a stay runs from the day a flight lands to the day the next flight leaves. A flight
+that lands between 00:00 and 06:00 local time (a red-eye) needs the room from the night before,
+so the stay gets one extra night. Hotels: the cheapest stay in the preferred tier; when none is
+free, the next tier down, then up.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+VALUE_OF_HOUR = 25.0
+MIN_CONNECTION = timedelta(minutes=90)
+EARLY_ARRIVAL_HOUR = 6
+
+
+def arrival(option: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(option["arrive_local"])
+
+
+def departure(option: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(option["depart_local"])
+
+
+def lands_early(option: dict[str, Any]) -> bool:
+    """Lands between 00:00 and 06:00 local time: the traveller needs the room the night before."""
+    return arrival(option).hour < EARLY_ARRIVAL_HOUR
+
+
+def flight_score(option: dict[str, Any], travelers: int) -> float:
+    return float(option["price"] + VALUE_OF_HOUR * option["duration_min"] / 60) * travelers
+
+
+def choose_flight(
+    options: list[dict[str, Any]],
+    travelers: int,
+    *,
+    after: dict[str, Any] | None = None,
+    cheapest: bool = False,
+    exclude: frozenset[str] = frozenset(),
+) -> dict[str, Any] | None:
+    """The best flight by the policy above, or None when no option fits."""
+    fitting = [
+        o
+        for o in options
+        if o["id"] not in exclude
+        and o["seats_left"] >= travelers
+        and (after is None or _utc(departure(o)) >= _utc(arrival(after)) + MIN_CONNECTION)
+    ]
+    if not fitting:
+        return None
+    if cheapest:
+        return min(fitting, key=lambda o: (o["price"], o["duration_min"]))
+    return min(fitting, key=lambda o: flight_score(o, travelers))
+
+
+def _utc(moment: datetime) -> datetime:
+    offset = moment.utcoffset() or timedelta(0)
+    return moment.replace(tzinfo=None) - offset
+
+
+def stay_dates(landing: dict[str, Any], leaving: dict[str, Any]) -> tuple[date, date, bool]:
+    """Check-in, check-out and whether an extra night was added for an early landing."""
+    check_in = arrival(landing).date()
+    early = lands_early(landing)
+    if early:
+        check_in -= timedelta(days=1)
+    return check_in, departure(leaving).date(), early
+
+
+def tier_order(preferred: int) -> list[int]:
+    """Tiers to try in turn: the preferred one, then down to 1, then up to 5."""
+    return [preferred, *range(preferred - 1, 0, -1), *range(preferred + 1, 6)]

@@ -1,0 +1,52 @@
+"""Worker: book one flight, room or car; idempotent on the task's key (thread id + task id)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from domains.travel.inventory import SoldOut
+from domains.travel.models import Booking, BookingKind
+from domains.travel.services import with_inventory
+from orchestrator.workers import TaskFailed, WorkerCall, WorkerSpec
+
+
+class BookInput(BaseModel):
+    kind: BookingKind
+    item_id: str = Field(description="The option id returned by a search.")
+    quantity: int = Field(default=1, ge=1, le=9, description="Seats, rooms or cars.")
+    label: str = Field(default="", description="What is booked, for people.")
+    price: float = Field(default=0.0, ge=0, description="Total price expected from the search.")
+
+
+async def book(inputs: BookInput, call: WorkerCall) -> Booking:
+    try:
+        return await with_inventory(
+            call,
+            lambda inv: inv.book(
+                key=call.idempotency_key,
+                kind=inputs.kind,
+                item_id=inputs.item_id,
+                quantity=inputs.quantity,
+                thread_id=call.thread_id,
+                task_id=call.task_id,
+            ),
+        )
+    except SoldOut as exc:
+        raise TaskFailed(f"sold out since the search: {exc}") from exc
+    except ValueError as exc:
+        raise TaskFailed(f"cannot book {inputs.item_id!r}: {exc}") from exc
+
+
+def summarize(booking: Booking) -> str:
+    return f"booked {booking.kind} {booking.ref} ${booking.total_price:,.0f} ({booking.status})"
+
+
+BOOK = WorkerSpec(
+    name="book",
+    description="Holds and confirms a flight, room or car in one transaction. Side effect.",
+    input_model=BookInput,
+    output_model=Booking,
+    run=book,
+    side_effects=True,
+    summarize=summarize,
+)

@@ -1,0 +1,33 @@
+"""Worker: cancel a booking and release its inventory (the compensating action)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from domains.travel.inventory import UnknownBooking
+from domains.travel.models import Booking
+from domains.travel.services import with_inventory
+from orchestrator.workers import TaskFailed, WorkerCall, WorkerSpec
+
+
+class CancelInput(BaseModel):
+    ref: str = Field(description="Booking reference (or idempotency key) to cancel.")
+    reason: str = ""
+
+
+async def cancel(inputs: CancelInput, call: WorkerCall) -> Booking:
+    try:
+        return await with_inventory(call, lambda inv: inv.cancel(inputs.ref))
+    except UnknownBooking as exc:
+        raise TaskFailed(str(exc)) from exc
+
+
+CANCEL = WorkerSpec(
+    name="cancel",
+    description="Cancels a confirmed booking and releases its inventory. Side effect.",
+    input_model=CancelInput,
+    output_model=Booking,
+    run=cancel,
+    side_effects=True,
+    summarize=lambda b: f"cancelled {b.kind} {b.ref}",
+)

@@ -1,0 +1,73 @@
+"""Worker: search hotel stays in one city for a range of nights."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field, model_validator
+
+from domains.travel.models import HotelOption
+from domains.travel.services import with_inventory
+from orchestrator.workers import WorkerCall, WorkerSpec
+
+
+class SearchHotelsInput(BaseModel):
+    city: str = Field(description="City name, e.g. 'Paris'.")
+    check_in: date
+    check_out: date
+    rooms: int = Field(default=1, ge=1, le=9)
+    tier: int | None = Field(default=None, ge=1, le=5, description="Exact stars, or any.")
+    max_results: int = Field(default=6, ge=1, le=20)
+
+    @model_validator(mode="after")
+    def _at_least_one_night(self) -> SearchHotelsInput:
+        if self.check_out <= self.check_in:
+            raise ValueError("check_out must be after check_in")
+        return self
+
+
+class HotelsFound(BaseModel):
+    city: str
+    check_in: date
+    check_out: date
+    tier: int | None
+    options: list[HotelOption]
+
+
+async def search_hotels(inputs: SearchHotelsInput, call: WorkerCall) -> HotelsFound:
+    options = await with_inventory(
+        call,
+        lambda inv: inv.search_hotels(
+            inputs.city, inputs.check_in, inputs.check_out, rooms=inputs.rooms, tier=inputs.tier
+        ),
+    )
+    return HotelsFound(
+        city=inputs.city,
+        check_in=inputs.check_in,
+        check_out=inputs.check_out,
+        tier=inputs.tier,
+        options=options[: inputs.max_results],
+    )
+
+
+def summarize(found: HotelsFound) -> str:
+    stay = f"in {found.city} {found.check_in}..{found.check_out}"
+    tier = f" at {found.tier} stars" if found.tier else ""
+    if not found.options:
+        return f"no rooms free{tier} {stay}"
+    best = found.options[0]
+    # Names and numbers only: hotel descriptions are third-party text, kept out of summaries.
+    return (
+        f"{len(found.options)} hotels{tier} {stay}; cheapest {best.name} "
+        f"${best.total_price:,.0f} for {best.nights} nights"
+    )
+
+
+SEARCH_HOTELS = WorkerSpec(
+    name="search_hotels",
+    description="Finds hotels in a city with rooms free on every night of a stay, cheapest first.",
+    input_model=SearchHotelsInput,
+    output_model=HotelsFound,
+    run=search_hotels,
+    summarize=summarize,
+)

@@ -1,0 +1,232 @@
+"""The CLI's commands. Each validates first, then opens the stores, then runs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from domains.travel.inventory import AIRPORTS
+from domains.travel.models import Leg, TripRequest
+from domains.travel.request import (
+    TripInputError,
+    build_trip,
+    inventory_window,
+    parse_day,
+    parse_leg,
+    round_trip_legs,
+)
+from domains.travel.services import INVENTORY_FILE, inventory_at
+from graph.builder import build_graph
+from graph.persistence import is_postgres, open_checkpointer, resolve_target
+from orchestrator.cli.approval import AutoApprover, TerminalApprover
+from orchestrator.cli.errors import EXIT_OK, EXIT_PAUSED, EXIT_UNFINISHED, UserError
+from orchestrator.cli.progress import ProgressPrinter
+from orchestrator.context import Context, default_data_dir
+from orchestrator.runner import Approver, RunOutcome, drive, run_config
+
+
+def _data_dir(args: argparse.Namespace) -> str:
+    return str(args.data_dir or default_data_dir())
+
+
+def _context(args: argparse.Namespace, data_dir: str, *, auto: bool) -> Context:
+    fields: dict[str, Any] = {"data_dir": data_dir, "approval": "auto" if auto else "ask"}
+    if getattr(args, "planner", None):
+        fields["planner"] = args.planner
+    return Context(**fields)
+
+
+def _approver(args: argparse.Namespace) -> Approver | None:
+    if args.yes:
+        return AutoApprover()
+    if sys.stdin.isatty():
+        return TerminalApprover()
+    return None  # nobody to ask: leave the run paused, resumable later
+
+
+def _report(args: argparse.Namespace, thread_id: str, outcome: RunOutcome) -> int:
+    values = outcome.values
+    answer = values.get("answer") or {}
+    if outcome.paused:
+        status, reason = "awaiting_approval", "waiting for approval of side effects"
+    else:
+        status, reason = values.get("status", "unknown"), values.get("reason", "")
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "thread_id": thread_id,
+                    "status": status,
+                    "reason": reason,
+                    "itinerary": answer.get("data"),
+                    "approval": [p["value"] for p in outcome.paused] or None,
+                },
+                indent=2,
+                default=str,
+            )
+        )
+    elif answer:
+        print(answer.get("summary", ""))
+    if outcome.paused:
+        print(
+            f"paused for approval; continue with: orchestrator resume {thread_id} [--yes]",
+            file=sys.stderr,
+        )
+    print(f"thread: {thread_id}", file=sys.stderr)
+    if outcome.paused:
+        return EXIT_PAUSED
+    return EXIT_OK if status == "completed" else EXIT_UNFINISHED
+
+
+async def _run_trip(
+    args: argparse.Namespace, trip: TripRequest, data_dir: str, thread_id: str, *, auto: bool
+) -> int:
+    context = _context(args, data_dir, auto=False)
+    target = resolve_target(args.checkpointer, data_dir)
+    approver: Approver | None = AutoApprover() if auto else _approver(args)
+    if not (Path(data_dir) / INVENTORY_FILE).exists():
+        print(f"creating the inventory database in {data_dir} (once)...", file=sys.stderr)
+        await asyncio.to_thread(inventory_at, data_dir)
+    async with open_checkpointer(target) as saver:
+        graph = build_graph(checkpointer=saver)
+        config = run_config(thread_id, context)
+        print(f"thread: {thread_id}  ({trip.goal()})", file=sys.stderr)
+        outcome = await drive(
+            graph,
+            {"goal": trip.goal(), "request": trip.model_dump(mode="json")},
+            config=config,
+            context=context,
+            on_event=ProgressPrinter(),
+            approver=approver,
+        )
+    return _report(args, thread_id, outcome)
+
+
+async def trip(args: argparse.Namespace) -> int:
+    data_dir = _data_dir(args)
+    try:
+        legs = _legs(args)
+        request = build_trip(
+            legs=legs,
+            travelers=args.travelers,
+            budget=args.budget,
+            cabin=args.cabin,
+            hotel_tier=args.hotel_tier,
+            car=args.car,
+            car_class=args.car_class,
+            window=await asyncio.to_thread(inventory_window, data_dir),
+        )
+    except TripInputError as exc:
+        raise UserError(str(exc)) from None
+    thread_id = args.thread or f"trip-{uuid.uuid4().hex[:8]}"
+    return await _run_trip(args, request, data_dir, thread_id, auto=False)
+
+
+def _legs(args: argparse.Namespace) -> list[Leg]:
+    if args.leg:
+        if args.origin or args.destination:
+            raise TripInputError("use either --leg (repeated) or --from/--to, not both")
+        return [parse_leg(text) for text in args.leg]
+    if not (args.origin and args.destination and args.depart):
+        raise TripInputError(
+            "say where and when: --from SFO --to CDG --depart 2027-01-10 [--return 2027-01-15], "
+            "or repeat --leg FROM-TO:DATE"
+        )
+    depart = parse_day(args.depart, "--depart")
+    back = parse_day(args.back, "--return") if args.back else None
+    return round_trip_legs(args.origin, args.destination, depart, back)
+
+
+def showcase_trip(today: date) -> TripRequest:
+    """The demo: a three-city trip whose cheapest good flights include a red-eye."""
+    start = today + timedelta(days=45)
+    return TripRequest(
+        legs=[
+            Leg(origin="SFO", destination="JFK", date=start),
+            Leg(origin="JFK", destination="CDG", date=start + timedelta(days=3)),
+            Leg(origin="CDG", destination="SFO", date=start + timedelta(days=7)),
+        ],
+        travelers=2,
+        budget=7000,
+        hotel_tier=4,
+        car=True,
+    )
+
+
+async def demo(args: argparse.Namespace) -> int:
+    data_dir = _data_dir(args)
+    window = await asyncio.to_thread(inventory_window, data_dir)
+    request = showcase_trip(window[0])
+    print(
+        "Demo: the orchestrator plans a trip, delegates searches to workers in parallel, "
+        "re-plans from what they find, then books (approval is automatic in the demo).",
+        file=sys.stderr,
+    )
+    thread_id = f"demo-{uuid.uuid4().hex[:8]}"
+    args.yes = True
+    return await _run_trip(args, request, data_dir, thread_id, auto=True)
+
+
+async def resume(args: argparse.Namespace) -> int:
+    data_dir = _data_dir(args)
+    target = resolve_target(args.checkpointer, data_dir)
+    if not is_postgres(target) and not await asyncio.to_thread(Path(target).exists):
+        raise UserError(f"no run named {args.thread_id!r}: there are no checkpoints at {target}")
+    context = _context(args, data_dir, auto=False)
+    async with open_checkpointer(target) as saver:
+        graph = build_graph(checkpointer=saver)
+        config = run_config(args.thread_id, context)
+        snapshot = await graph.aget_state(config)
+        if not snapshot.values:
+            raise UserError(
+                f"no run named {args.thread_id!r} in {target}: check the thread id "
+                "(it was printed when the run started)"
+            )
+        if not snapshot.next and snapshot.values.get("answer"):
+            print(f"run {args.thread_id} already finished; nothing to do", file=sys.stderr)
+            return _report(args, args.thread_id, RunOutcome(dict(snapshot.values), []))
+        outcome = await drive(
+            graph,
+            None,
+            config=config,
+            context=context,
+            on_event=ProgressPrinter(),
+            approver=_approver(args),
+        )
+    return _report(args, args.thread_id, outcome)
+
+
+async def bookings(args: argparse.Namespace) -> int:
+    data_dir = _data_dir(args)
+    if not (Path(data_dir) / "inventory.sqlite").exists():
+        rows: list[dict[str, Any]] = []
+    else:
+        inventory = await asyncio.to_thread(inventory_at, data_dir)
+        found = await asyncio.to_thread(inventory.bookings, args.thread)
+        rows = [b.model_dump(mode="json") for b in found]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    if not rows:
+        print("no bookings" + (f" for thread {args.thread}" if args.thread else ""))
+    for b in rows:
+        print(
+            f"{b['ref']:<12} {b['status']:<10} {b['kind']:<7} ${b['total_price']:>10,.2f}  "
+            f"{b['thread_id']}  {b['description']}"
+        )
+    return EXIT_OK
+
+
+async def airports(args: argparse.Namespace) -> int:
+    if args.json:
+        print(json.dumps([a.model_dump() for a in AIRPORTS], indent=2))
+        return EXIT_OK
+    for a in sorted(AIRPORTS, key=lambda a: (a.city, a.code)):
+        print(f"{a.code}  {a.city:<16} {a.name}  ({a.tz})")
+    return EXIT_OK

@@ -1,0 +1,247 @@
+"""A scripted OpenAI-compatible server on loopback, for tests, benchmarks and offline notebooks.
+
+It speaks `/v1/chat/completions` (streaming and not) well enough for the real `ChatOpenAI`
+client: the client's HTTP stack, retries, timeouts and structured-output parsing all run for
+real. Each request takes the next scripted reply:
+
+- a dict or list: a structured answer. Sent as a tool call when the request offers tools
+  (function-calling structured output), else as JSON message content (json_schema / json_mode);
+- `Text("...")`: plain message content, sent as is (e.g. malformed JSON);
+- `Fail(status)`: an HTTP error such as 429 or 500;
+- `Slow(seconds, reply)`: the reply after a delay (for timeouts and latency benchmarks).
+
+Every request is recorded (`server.requests`) so tests can assert what the client sent.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Text:
+    content: str
+
+
+@dataclass(frozen=True)
+class Fail:
+    status: int
+    message: str = "scripted failure"
+
+
+@dataclass(frozen=True)
+class Slow:
+    seconds: float
+    reply: Any
+
+
+Reply = dict[str, Any] | list[Any] | Text | Fail | Slow
+
+
+@dataclass
+class ScriptedOpenAI:
+    """The server's state: what to answer next, and what was asked."""
+
+    replies: deque[Reply] = field(default_factory=deque)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    latency_s: float = 0.0
+    """Added to every reply, to model a real endpoint's latency."""
+    usage: tuple[int, int] | None = None
+    """(prompt, completion) tokens to report; None estimates them from the text sizes."""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    base_url: str = ""
+
+    def script(self, *replies: Reply) -> None:
+        with self.lock:
+            self.replies.extend(replies)
+
+    def next_reply(self) -> Reply:
+        with self.lock:
+            if not self.replies:
+                return Fail(500, "the script has no reply left for this request")
+            return self.replies.popleft()
+
+    @property
+    def calls(self) -> int:
+        return len(self.requests)
+
+
+def _structured_text(reply: dict[str, Any] | list[Any]) -> str:
+    return json.dumps(reply)
+
+
+def _message(request: dict[str, Any], reply: dict[str, Any] | list[Any] | Text) -> dict[str, Any]:
+    tools = request.get("tools") or []
+    if isinstance(reply, Text):
+        return {"role": "assistant", "content": reply.content}
+    if tools:
+        name = tools[0]["function"]["name"]
+        choice = request.get("tool_choice")
+        if isinstance(choice, dict):
+            name = choice.get("function", {}).get("name", name)
+        return {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": f"call_{uuid.uuid4().hex[:12]}",
+                    "type": "function",
+                    "function": {"name": name, "arguments": _structured_text(reply)},
+                }
+            ],
+        }
+    return {"role": "assistant", "content": _structured_text(reply)}
+
+
+def _usage(
+    server: ScriptedOpenAI, request: dict[str, Any], message: dict[str, Any]
+) -> dict[str, int]:
+    if server.usage is not None:
+        prompt, completion = server.usage
+    else:
+        prompt = max(1, len(json.dumps(request.get("messages", []))) // 4)
+        completion = max(1, len(json.dumps(message)) // 4)
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+def _handler(server: ScriptedOpenAI) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            return
+
+        def _json(self, status: int, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            if self.path.rstrip("/").endswith("/models"):
+                self._json(200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]})
+            else:
+                self._json(404, {"error": {"message": "not found"}})
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            request = json.loads(self.rfile.read(length) or b"{}")
+            if not self.path.rstrip("/").endswith("/chat/completions"):
+                self._json(404, {"error": {"message": f"unknown path {self.path}"}})
+                return
+            with server.lock:
+                server.requests.append(request)
+                server.headers.append(dict(self.headers))
+            reply = server.next_reply()
+            delay = server.latency_s
+            while isinstance(reply, Slow):
+                delay += reply.seconds
+                reply = reply.reply
+            if delay:
+                time.sleep(delay)
+            if isinstance(reply, Fail):
+                self._json(
+                    reply.status,
+                    {"error": {"message": reply.message, "type": "scripted", "code": reply.status}},
+                )
+                return
+            message = _message(request, reply)
+            usage = _usage(server, request, message)
+            model = request.get("model", "scripted")
+            if request.get("stream"):
+                self._stream(model, message, usage)
+            else:
+                self._json(
+                    200,
+                    {
+                        "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": model,
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": message,
+                                "finish_reason": "tool_calls"
+                                if message.get("tool_calls")
+                                else "stop",
+                            }
+                        ],
+                        "usage": usage,
+                    },
+                )
+
+        def _stream(self, model: str, message: dict[str, Any], usage: dict[str, int]) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            base = {
+                "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
+                "object": "chat.completion.chunk",
+                "created": int(time.time()),
+                "model": model,
+            }
+            delta: dict[str, Any] = {"role": "assistant"}
+            if message.get("tool_calls"):
+                call = message["tool_calls"][0]
+                delta["tool_calls"] = [{"index": 0, **call}]
+            else:
+                delta["content"] = message["content"]
+            chunks = [
+                {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]},
+                {
+                    **base,
+                    "choices": [
+                        {
+                            "index": 0,
+                            "delta": {},
+                            "finish_reason": "tool_calls" if "tool_calls" in delta else "stop",
+                        }
+                    ],
+                },
+                {**base, "choices": [], "usage": usage},
+            ]
+            for chunk in chunks:
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+            self.close_connection = True
+
+    return Handler
+
+
+@contextmanager
+def scripted_openai(
+    replies: Iterable[Reply] = (), *, latency_s: float = 0.0
+) -> Iterator[ScriptedOpenAI]:
+    """Serves on a free 127.0.0.1 port until the block ends; `server.base_url` ends in /v1."""
+    state = ScriptedOpenAI(latency_s=latency_s)
+    state.script(*replies)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    httpd.daemon_threads = True
+    state.base_url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    thread = threading.Thread(target=httpd.serve_forever, name="scripted-openai", daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)

@@ -1,0 +1,189 @@
+"""Worker failures: faults are retried, verdicts are not, and either way the planner sees them.
+
+Several tests here dispatch a fast, healthy sibling next to the failing task. That sibling is what
+wakes the orchestrator up after the superstep while the error-handler bug below is open (see
+`test_a_run_whose_only_task_crashes_still_ends_through_synthesize`).
+"""
+
+from __future__ import annotations
+
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+
+from orchestrator.context import Context
+from orchestrator.planning import PlanUpdate, PlanView
+from tests.unit.core.support import add, finish, harness, sleep
+
+ERROR_HANDLER_DEAD_END = (
+    "BUG: nodes/work.py make_error_handler returns a plain update, and the "
+    "`__error_handler__<worker>` node has no outgoing edge (graph/builder.py adds only "
+    "<worker> -> orchestrate), so when every task of a superstep ends in its error handler "
+    "nothing triggers `orchestrate`: the run stops with status 'running' and no answer. "
+    "Fix: return Command(update=..., goto='orchestrate') from the handler."
+)
+
+
+async def test_planner_sees_a_failed_task_and_replans_around_it() -> None:
+    def script(view: PlanView) -> PlanUpdate:
+        if not view.tasks:
+            return add(sleep("primary", 0, fail=True))
+        if "fallback" not in view.tasks:
+            failed = view.tasks["primary"]
+            assert failed["status"] == "failed"
+            assert failed["error"] == "primary failed as asked"
+            result = view.result_of("primary")
+            assert result is not None and result["ok"] is False
+            return add(sleep("fallback", 0), decisions=["primary failed; trying the fallback"])
+        return finish("completed", "fallback worked")
+
+    h = harness(script)
+
+    out = await h.run()
+
+    assert out["status"] == "completed"
+    assert out["reason"] == "fallback worked"
+    assert h.calls == {"primary": 1, "fallback": 1}
+    assert h.planner.calls == 3
+
+
+async def test_a_crashing_worker_is_retried_until_it_succeeds(
+    memory_saver: InMemorySaver,
+) -> None:
+    h = harness([add(sleep("flaky", 0, crash_times=1))], checkpointer=memory_saver)
+
+    out = await h.run()
+
+    assert out["status"] == "completed"
+    assert h.calls == {"flaky": 2}
+    assert [r.outcome for r in h.domain.call_log.of("flaky")] == ["crashed", "ok"]
+    flaky = (await h.values())["tasks"]["flaky"]
+    # Node-level retries happen inside one dispatch: the board counts one attempt.
+    assert flaky["status"] == "done"
+    assert flaky["attempts"] == 1
+
+
+async def test_a_worker_that_keeps_crashing_becomes_a_failed_result_after_its_retries(
+    memory_saver: InMemorySaver,
+) -> None:
+    h = harness(
+        [add(sleep("broken", 0, crash_times=99), sleep("sibling", 20))],
+        checkpointer=memory_saver,
+        max_attempts=2,
+    )
+
+    out = await h.run()
+
+    assert h.calls == {"broken": 2, "sibling": 1}
+    assert out["status"] == "partial"
+    values = await h.values()
+    broken = values["tasks"]["broken"]
+    assert broken["status"] == "failed"
+    assert broken["error"] == "RuntimeError: broken crashed on call 2 (after 2 attempts)"
+    assert values["results"]["broken#1"]["ok"] is False
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=ERROR_HANDLER_DEAD_END)
+async def test_a_run_whose_only_task_crashes_still_ends_through_synthesize() -> None:
+    h = harness([add(sleep("broken", 0, crash_times=99))], max_attempts=2)
+
+    out = await h.run()
+
+    assert h.calls == {"broken": 2}
+    assert out["status"] == "partial", out
+    assert out["answer"] is not None
+
+
+async def test_task_failed_is_not_retried(memory_saver: InMemorySaver) -> None:
+    h = harness([add(sleep("no", 0, fail=True))], checkpointer=memory_saver, max_attempts=3)
+
+    out = await h.run()
+
+    assert h.calls == {"no": 1}
+    assert out["status"] == "partial"
+    assert (await h.values())["tasks"]["no"]["error"] == "no failed as asked"
+
+
+async def test_a_worker_slower_than_its_timeout_becomes_a_failed_result(
+    memory_saver: InMemorySaver,
+) -> None:
+    h = harness(
+        [add(sleep("slow", 300), sleep("sibling", 0))],
+        checkpointer=memory_saver,
+        timeout_s=0.1,
+        max_attempts=1,
+    )
+
+    out = await h.run()
+
+    assert out["status"] == "partial"
+    slow = (await h.values())["tasks"]["slow"]
+    assert slow["status"] == "failed"
+    assert slow["error"] == "timed out after 0.1s"
+    assert [r.outcome for r in h.domain.call_log.of("slow")] == ["cancelled"]
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=ERROR_HANDLER_DEAD_END)
+async def test_a_run_whose_only_task_times_out_still_ends_through_synthesize() -> None:
+    h = harness([add(sleep("slow", 300))], timeout_s=0.1, max_attempts=1)
+
+    out = await h.run()
+
+    assert out["status"] == "partial", out
+    assert "timed out" in out["answer"]["summary"]
+
+
+async def test_context_worker_timeout_overrides_the_workers_own_timeout(
+    memory_saver: InMemorySaver,
+) -> None:
+    h = harness(
+        [add(sleep("slow", 300), sleep("sibling", 0))],
+        checkpointer=memory_saver,
+        timeout_s=30.0,
+        max_attempts=1,
+    )
+
+    out = await h.run(context=Context(worker_timeout_s=0.1))
+
+    assert out["status"] == "partial"
+    slow = (await h.values())["tasks"]["slow"]
+    assert slow["status"] == "failed"
+    assert slow["error"] == "WorkerTimeout: sleep took longer than 0.1s"
+
+
+async def test_without_the_context_override_the_same_task_succeeds() -> None:
+    h = harness([add(sleep("slow", 300))], timeout_s=30.0, max_attempts=1)
+
+    out = await h.run()
+
+    assert out["status"] == "completed"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BUG: Context.worker_timeout_s can only shorten a worker's timeout: graph/builder.py "
+    "always installs TimeoutPolicy(run_timeout=spec.timeout_s) (nodes/work.py timeout_policy), "
+    "which fires first when the override is longer. Fix: drop the node TimeoutPolicy when the "
+    "context overrides it, e.g. apply min/override inside the node with asyncio.timeout only.",
+)
+async def test_a_longer_context_worker_timeout_lets_a_slow_task_finish() -> None:
+    h = harness([add(sleep("slow", 300), sleep("sibling", 0))], timeout_s=0.1, max_attempts=1)
+
+    out = await h.run(context=Context(worker_timeout_s=2.0))
+
+    assert out["status"] == "completed"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BUG: Context.worker_attempts is never read; nodes/work.py retry_policy uses "
+    "spec.max_attempts only (fixed at build time). Fix: honour the override, e.g. a retry_on "
+    "that stops at ctx.worker_attempts via runtime.execution_info.node_attempt.",
+)
+async def test_context_worker_attempts_overrides_the_workers_retry_count() -> None:
+    h = harness([add(sleep("broken", 0, crash_times=99), sleep("sibling", 0))], max_attempts=2)
+
+    await h.run(context=Context(worker_attempts=1))
+
+    assert h.calls["broken"] == 1
