@@ -326,7 +326,7 @@ def _schedules(seed: int) -> list[_Schedule]:
             for i in range(count)
         ]
         red_eye_slot = _red_eye_departure(rng, by_code[origin].tz, by_code[destination].tz, block)
-        if block >= 240 and red_eye_slot is not None:
+        if block >= 240 and red_eye_slot is not None and red_eye_slot not in departs:
             departs[-1] = red_eye_slot
         seats = 150 if km < 1500 else 210 if km < 5000 else 290
         carriers = CARRIERS[by_code[origin].country]
