@@ -35,8 +35,31 @@ class ErrorHandler(Protocol):
     async def __call__(self, payload: WorkerPayload, error: NodeError) -> dict[str, Any]: ...
 
 
+ATTEMPTS_CEILING = 10
+"""The compile-time RetryPolicy's bound; `Context.worker_attempts` chooses a limit up to it."""
+
+
+BACKSTOP_FACTOR = 4
+"""The node's TimeoutPolicy is a backstop at this multiple of the worker's own timeout; the
+attempt itself is bounded inside the node, so it counts against the run's attempt limit."""
+
+
 class WorkerTimeout(Exception):
-    """An attempt ran past `Context.worker_timeout_s`; retried like any other fault."""
+    """An attempt ran past its timeout; retried like any other fault."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"timed out after {seconds:g}s")
+        self.seconds = seconds
+
+
+class RetriesExhausted(Exception):
+    """The run's attempt limit was reached: stop retrying and report the last error."""
+
+    def __init__(self, attempts: int, error: Exception) -> None:
+        tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
+        super().__init__(f"{describe_error(error)} (after {tries})")
+        self.attempts = attempts
+        self.error = error
 
 
 def _result(payload: WorkerPayload, *, ok: bool, started: float, **fields: Any) -> dict[str, Any]:
@@ -66,12 +89,12 @@ def _result(payload: WorkerPayload, *, ok: bool, started: float, **fields: Any) 
 
 def is_retryable(exc: Exception) -> bool:
     """Faults are retried; a worker's own verdict (`TaskFailed`) and bad inputs are not."""
-    return not isinstance(exc, TaskFailed | ValidationError)
+    return not isinstance(exc, TaskFailed | ValidationError | RetriesExhausted)
 
 
 def retry_policy(spec: WorkerSpec[Any, Any]) -> RetryPolicy:
     return RetryPolicy(
-        max_attempts=spec.max_attempts,
+        max_attempts=max(spec.max_attempts, ATTEMPTS_CEILING),
         initial_interval=0.2,
         backoff_factor=2.0,
         max_interval=5.0,
@@ -80,7 +103,7 @@ def retry_policy(spec: WorkerSpec[Any, Any]) -> RetryPolicy:
 
 
 def timeout_policy(spec: WorkerSpec[Any, Any]) -> TimeoutPolicy:
-    return TimeoutPolicy(run_timeout=spec.timeout_s)
+    return TimeoutPolicy(run_timeout=spec.timeout_s * BACKSTOP_FACTOR)
 
 
 def make_worker_node(spec: WorkerSpec[Any, Any]) -> WorkerNode:
@@ -95,18 +118,15 @@ def make_worker_node(spec: WorkerSpec[Any, Any]) -> WorkerNode:
             context=ctx,
         )
         try:
-            if ctx.worker_timeout_s is not None:
-                try:
-                    async with asyncio.timeout(ctx.worker_timeout_s):
-                        output = await spec.run(inputs, call)
-                except TimeoutError as exc:
-                    raise WorkerTimeout(
-                        f"{spec.name} took longer than {ctx.worker_timeout_s:g}s"
-                    ) from exc
-            else:
-                output = await spec.run(inputs, call)
+            output = await _attempt(spec, inputs, call, ctx)
         except TaskFailed as exc:
             return _result(payload, ok=False, started=started, error=str(exc), summary=str(exc))
+        except Exception as exc:
+            attempt = runtime.execution_info.node_attempt if runtime.execution_info else 1
+            limit = min(ctx.worker_attempts or spec.max_attempts, ATTEMPTS_CEILING)
+            if is_retryable(exc) and attempt >= limit:
+                raise RetriesExhausted(attempt, exc) from exc
+            raise
         output = spec.output_model.model_validate(output)
         return _result(
             payload,
@@ -120,7 +140,19 @@ def make_worker_node(spec: WorkerSpec[Any, Any]) -> WorkerNode:
     return work
 
 
+async def _attempt(spec: WorkerSpec[Any, Any], inputs: Any, call: WorkerCall, ctx: Context) -> Any:
+    """One attempt, bounded by `Context.worker_timeout_s`, else by the worker's own timeout."""
+    seconds = ctx.worker_timeout_s or spec.timeout_s
+    try:
+        async with asyncio.timeout(seconds):
+            return await spec.run(inputs, call)
+    except TimeoutError as exc:
+        raise WorkerTimeout(seconds) from exc
+
+
 def describe_error(error: BaseException) -> str:
+    if isinstance(error, RetriesExhausted | WorkerTimeout):
+        return str(error)
     if isinstance(error, NodeTimeoutError):
         return f"timed out after {error.timeout:g}s"
     if isinstance(error, ValidationError):
@@ -134,8 +166,8 @@ def make_error_handler(spec: WorkerSpec[Any, Any]) -> ErrorHandler:
 
     async def on_worker_error(payload: WorkerPayload, error: NodeError) -> dict[str, Any]:
         message = describe_error(error.error)
-        if is_retryable(error.error) and spec.max_attempts > 1:  # type: ignore[arg-type]
-            message += f" (after {spec.max_attempts} attempts)"
+        if isinstance(error.error, NodeTimeoutError):
+            message += " (the node's hard limit; the worker ignored its own timeout)"
         return _result(payload, ok=False, started=time.time(), error=message, summary=message)
 
     return on_worker_error

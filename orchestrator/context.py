@@ -62,9 +62,11 @@ class Context:
     plan_attempts: int = 3
     """Times the planner is asked again after a rejected plan update before the run fails."""
     worker_timeout_s: float | None = None
-    """Overrides every worker's own timeout (seconds per attempt) when set."""
+    """Overrides every worker's own timeout (seconds per attempt) when set. The node's
+    `TimeoutPolicy` stays as a backstop at 4x the worker's own timeout."""
     worker_attempts: int | None = None
-    """Overrides every worker's own retry count (attempts per task dispatch) when set."""
+    """Overrides every worker's own attempt count (1 to 10) for unexpected errors when set;
+    `RetryPolicy` does the backoff between attempts."""
 
     approval: Literal["ask", "auto"] = "ask"
     """`ask` pauses before any side effect for a human decision; `auto` approves by itself."""

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from domains.travel.inventory import Inventory
-from orchestrator.workers import WorkerCall
+from orchestrator.workers import TaskFailed, WorkerCall
 
 T = TypeVar("T")
 INVENTORY_FILE = "inventory.sqlite"
@@ -34,6 +34,13 @@ def _open(data_dir: str) -> Inventory:
 
 
 async def with_inventory(call: WorkerCall, work: Callable[[Inventory], T]) -> T:
-    """Runs blocking inventory work off the event loop, so parallel workers stay parallel."""
+    """Runs blocking inventory work off the event loop, so parallel workers stay parallel.
+
+    The inventory raises `ValueError` for what cannot exist (an unknown airport or city, a
+    malformed option id): that is the task's verdict, not a fault worth retrying.
+    """
     inventory = await asyncio.to_thread(inventory_at, call.context.data_dir)
-    return await asyncio.to_thread(work, inventory)
+    try:
+        return await asyncio.to_thread(work, inventory)
+    except ValueError as exc:
+        raise TaskFailed(str(exc)) from exc

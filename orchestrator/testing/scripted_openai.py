@@ -6,11 +6,17 @@ real. Each request takes the next scripted reply:
 
 - a dict or list: a structured answer. Sent as a tool call when the request offers tools
   (function-calling structured output), else as JSON message content (json_schema / json_mode);
-- `Text("...")`: plain message content, sent as is (e.g. malformed JSON);
-- `Fail(status)`: an HTTP error such as 429 or 500;
+- `Raw("...")`: text sent verbatim where the structured answer goes (the tool call's arguments,
+  or the content), e.g. malformed JSON;
+- `Text("...")`: plain message content, sent as is, even when the request offers tools (a model
+  that answers in prose instead of calling the tool);
+- `Fail(status)`: an HTTP error such as 429 or 500, optionally with a `retry-after-ms` header;
 - `Slow(seconds, reply)`: the reply after a delay (for timeouts and latency benchmarks).
 
-Every request is recorded (`server.requests`) so tests can assert what the client sent.
+Streamed answers arrive in several chunks (content and tool-call arguments split across them),
+and the usage chunk is sent only when the request asks for it (`stream_options.include_usage`),
+as OpenAI does. Every request is recorded (`server.requests`, `server.headers`) so tests can
+assert what the client sent.
 """
 
 from __future__ import annotations
@@ -33,9 +39,18 @@ class Text:
 
 
 @dataclass(frozen=True)
+class Raw:
+    """Sent verbatim in the structured channel: the tool call's arguments, or the content."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Fail:
     status: int
     message: str = "scripted failure"
+    retry_after_s: float | None = None
+    """Sent as `retry-after-ms`; the OpenAI client waits this long instead of its own backoff."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +59,7 @@ class Slow:
     reply: Any
 
 
-Reply = dict[str, Any] | list[Any] | Text | Fail | Slow
+Reply = dict[str, Any] | list[Any] | Text | Raw | Fail | Slow
 
 
 @dataclass
@@ -80,10 +95,13 @@ def _structured_text(reply: dict[str, Any] | list[Any]) -> str:
     return json.dumps(reply)
 
 
-def _message(request: dict[str, Any], reply: dict[str, Any] | list[Any] | Text) -> dict[str, Any]:
+def _message(
+    request: dict[str, Any], reply: dict[str, Any] | list[Any] | Text | Raw
+) -> dict[str, Any]:
     tools = request.get("tools") or []
     if isinstance(reply, Text):
         return {"role": "assistant", "content": reply.content}
+    text = reply.text if isinstance(reply, Raw) else _structured_text(reply)
     if tools:
         name = tools[0]["function"]["name"]
         choice = request.get("tool_choice")
@@ -96,11 +114,17 @@ def _message(request: dict[str, Any], reply: dict[str, Any] | list[Any] | Text) 
                 {
                     "id": f"call_{uuid.uuid4().hex[:12]}",
                     "type": "function",
-                    "function": {"name": name, "arguments": _structured_text(reply)},
+                    "function": {"name": name, "arguments": text},
                 }
             ],
         }
-    return {"role": "assistant", "content": _structured_text(reply)}
+    return {"role": "assistant", "content": text}
+
+
+def _pieces(text: str, n: int = 3) -> list[str]:
+    """`text` cut into up to `n` consecutive pieces, as a streaming server sends it."""
+    size = max(1, -(-len(text) // n))
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
 
 
 def _usage(
@@ -125,11 +149,15 @@ def _handler(server: ScriptedOpenAI) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             return
 
-        def _json(self, status: int, body: dict[str, Any]) -> None:
+        def _json(
+            self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+        ) -> None:
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
 
@@ -140,6 +168,13 @@ def _handler(server: ScriptedOpenAI) -> type[BaseHTTPRequestHandler]:
                 self._json(404, {"error": {"message": "not found"}})
 
         def do_POST(self) -> None:
+            try:
+                self._answer()
+            except (BrokenPipeError, ConnectionResetError):
+                # The client gave up first (its timeout): nothing is left to answer.
+                self.close_connection = True
+
+        def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             request = json.loads(self.rfile.read(length) or b"{}")
             if not self.path.rstrip("/").endswith("/chat/completions"):
@@ -156,16 +191,21 @@ def _handler(server: ScriptedOpenAI) -> type[BaseHTTPRequestHandler]:
             if delay:
                 time.sleep(delay)
             if isinstance(reply, Fail):
+                headers = {}
+                if reply.retry_after_s is not None:
+                    headers["retry-after-ms"] = str(int(reply.retry_after_s * 1000))
                 self._json(
                     reply.status,
                     {"error": {"message": reply.message, "type": "scripted", "code": reply.status}},
+                    headers,
                 )
                 return
             message = _message(request, reply)
             usage = _usage(server, request, message)
             model = request.get("model", "scripted")
             if request.get("stream"):
-                self._stream(model, message, usage)
+                wants_usage = bool((request.get("stream_options") or {}).get("include_usage"))
+                self._stream(model, message, usage if wants_usage else None)
             else:
                 self._json(
                     200,
@@ -187,7 +227,9 @@ def _handler(server: ScriptedOpenAI) -> type[BaseHTTPRequestHandler]:
                     },
                 )
 
-        def _stream(self, model: str, message: dict[str, Any], usage: dict[str, int]) -> None:
+        def _stream(
+            self, model: str, message: dict[str, Any], usage: dict[str, int] | None
+        ) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Connection", "close")
@@ -198,26 +240,38 @@ def _handler(server: ScriptedOpenAI) -> type[BaseHTTPRequestHandler]:
                 "created": int(time.time()),
                 "model": model,
             }
-            delta: dict[str, Any] = {"role": "assistant"}
-            if message.get("tool_calls"):
-                call = message["tool_calls"][0]
-                delta["tool_calls"] = [{"index": 0, **call}]
+            deltas: list[dict[str, Any]] = []
+            calls = message.get("tool_calls")
+            if calls:
+                call = calls[0]
+                # The first chunk names the function; the arguments follow in pieces.
+                for n, piece in enumerate(_pieces(call["function"]["arguments"])):
+                    part: dict[str, Any] = {"index": 0, "function": {"arguments": piece}}
+                    if n == 0:
+                        part.update(id=call["id"], type="function")
+                        part["function"]["name"] = call["function"]["name"]
+                    deltas.append({"tool_calls": [part]})
             else:
-                delta["content"] = message["content"]
-            chunks = [
-                {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]},
+                deltas = [{"content": piece} for piece in _pieces(message["content"] or "")]
+            deltas[0] = {"role": "assistant", **deltas[0]}
+            chunks: list[dict[str, Any]] = [
+                {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+                for delta in deltas
+            ]
+            chunks.append(
                 {
                     **base,
                     "choices": [
                         {
                             "index": 0,
                             "delta": {},
-                            "finish_reason": "tool_calls" if "tool_calls" in delta else "stop",
+                            "finish_reason": "tool_calls" if calls else "stop",
                         }
                     ],
-                },
-                {**base, "choices": [], "usage": usage},
-            ]
+                }
+            )
+            if usage is not None:
+                chunks.append({**base, "choices": [], "usage": usage})
             for chunk in chunks:
                 self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
             self.wfile.write(b"data: [DONE]\n\n")

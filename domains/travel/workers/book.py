@@ -33,8 +33,6 @@ async def book(inputs: BookInput, call: WorkerCall) -> Booking:
         )
     except SoldOut as exc:
         raise TaskFailed(f"sold out since the search: {exc}") from exc
-    except ValueError as exc:
-        raise TaskFailed(f"cannot book {inputs.item_id!r}: {exc}") from exc
 
 
 def summarize(booking: Booking) -> str:

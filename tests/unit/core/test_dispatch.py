@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
 from orchestrator.context import Context
 from orchestrator.planning import PlanUpdate, PlanView
-from tests.unit.core.support import NOTHING, add, finish, harness, sleep
+from tests.unit.core.support import add, finish, harness, sleep
 
 
 async def test_twenty_independent_tasks_run_in_parallel_in_one_superstep(
@@ -75,34 +74,3 @@ async def test_asking_to_retry_a_done_task_is_rejected_and_it_does_not_run_again
     assert h.calls == {"a": 1}
     rejected = [e for e in (await h.values())["log"] if e["kind"] == "rejected"]
     assert [e["data"]["errors"] for e in rejected] == [["cannot retry 'a': it is done, not failed"]]
-
-
-async def test_max_concurrency_caps_the_workers_running_at_once() -> None:
-    h = harness([add(*(sleep(f"t{i}", 30) for i in range(9)))])
-
-    out = await h.run(config={"max_concurrency": 3})
-
-    assert out["status"] == "completed"
-    assert h.domain.call_log.max_active == 3
-    assert sum(h.calls.values()) == 9
-
-
-async def test_without_a_cap_all_ready_tasks_run_at_once() -> None:
-    h = harness([add(*(sleep(f"t{i}", 30) for i in range(9)))])
-
-    await h.run()
-
-    assert h.domain.call_log.max_active == 9
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Context.max_parallel is ignored; graph/builder.py:70 binds "
-    "max_concurrency=Context().max_parallel (the default, 16) at build time",
-)
-async def test_context_max_parallel_caps_the_workers_running_at_once() -> None:
-    h = harness([add(*(sleep(f"t{i}", 30) for i in range(9)))], then=NOTHING)
-
-    await h.run(context=Context(max_parallel=3))
-
-    assert h.domain.call_log.max_active <= 3
