@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from orchestrator.cli import commands
+from orchestrator.cli import commands, history_cmd
 from orchestrator.cli.errors import EXIT_USAGE, UserError
 from orchestrator.context import default_data_dir
 
@@ -88,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     bookings.add_argument("--thread", default=None, help="only this run's bookings")
     _common(bookings)
 
+    history_cmd.add_parsers(sub)
+
     airports = sub.add_parser("airports", help="list the airports of the inventory")
     airports.add_argument("--json", action="store_true")
     return parser
@@ -114,6 +116,8 @@ async def dispatch(args: argparse.Namespace) -> int:
         "resume": commands.resume,
         "bookings": commands.bookings,
         "airports": commands.airports,
+        "history": history_cmd.show_history,
+        "fork": history_cmd.fork_run,
     }
     result: int = await handlers[args.command](args)
     return result

@@ -11,6 +11,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from langgraph.types import StateSnapshot
+
 from domains.travel.inventory import AIRPORTS
 from domains.travel.models import Leg, TripRequest
 from domains.travel.request import (
@@ -22,7 +24,7 @@ from domains.travel.request import (
     round_trip_legs,
 )
 from domains.travel.services import INVENTORY_FILE, inventory_at
-from graph.builder import build_graph
+from graph.builder import Graph, build_graph
 from graph.persistence import is_postgres, open_checkpointer, resolve_target
 from orchestrator.cli.approval import AutoApprover, TerminalApprover
 from orchestrator.cli.errors import EXIT_OK, EXIT_PAUSED, EXIT_UNFINISHED, UserError
@@ -173,21 +175,32 @@ async def demo(args: argparse.Namespace) -> int:
     return await _run_trip(args, request, data_dir, thread_id, auto=True)
 
 
-async def resume(args: argparse.Namespace) -> int:
-    data_dir = _data_dir(args)
-    target = resolve_target(args.checkpointer, data_dir)
+async def checkpoint_target(args: argparse.Namespace) -> str:
+    """Where the run's checkpoints are; an error (not an empty new file) when there are none."""
+    target = resolve_target(args.checkpointer, _data_dir(args))
     if not is_postgres(target) and not await asyncio.to_thread(Path(target).exists):
         raise UserError(f"no run named {args.thread_id!r}: there are no checkpoints at {target}")
+    return target
+
+
+async def require_thread(graph: Graph, thread_id: str, target: str) -> StateSnapshot:
+    snapshot = await graph.aget_state({"configurable": {"thread_id": thread_id}})
+    if not snapshot.values:
+        raise UserError(
+            f"no run named {thread_id!r} in {target}: check the thread id "
+            "(it was printed when the run started)"
+        )
+    return snapshot
+
+
+async def resume(args: argparse.Namespace) -> int:
+    data_dir = _data_dir(args)
+    target = await checkpoint_target(args)
     context = _context(args, data_dir, auto=False)
     async with open_checkpointer(target) as saver:
         graph = build_graph(checkpointer=saver)
         config = run_config(args.thread_id, context)
-        snapshot = await graph.aget_state(config)
-        if not snapshot.values:
-            raise UserError(
-                f"no run named {args.thread_id!r} in {target}: check the thread id "
-                "(it was printed when the run started)"
-            )
+        snapshot = await require_thread(graph, args.thread_id, target)
         if not snapshot.next and snapshot.values.get("answer"):
             print(f"run {args.thread_id} already finished; nothing to do", file=sys.stderr)
             return _report(args, args.thread_id, RunOutcome(dict(snapshot.values), []))
