@@ -9,9 +9,17 @@ again, which keeps checkpoint storage linear in the work done (see DESIGN.md).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal, NotRequired, TypedDict
+from typing import Annotated, Any, Literal, NotRequired
 
 from langgraph.channels import DeltaChannel
+from pydantic import ConfigDict, with_config
+
+# pydantic builds JSON schemas only from `typing_extensions.TypedDict` on Python < 3.12; with
+# `typing.TypedDict` the server's /assistants/{id}/schemas come back empty and Studio has no form.
+from typing_extensions import TypedDict
+
+# Studio shows these docstrings as the input form's field help.
+_FIELD_DOCS = ConfigDict(use_attribute_docstrings=True)
 
 TaskStatus = Literal["pending", "running", "done", "failed", "cancelled"]
 RunStatus = Literal["running", "awaiting_approval", "completed", "partial", "failed"]
@@ -106,6 +114,7 @@ def append_all(current: list[Any], writes: Sequence[Sequence[Any]]) -> list[Any]
     return merged
 
 
+@with_config(_FIELD_DOCS)
 class InputState(TypedDict):
     """What a caller passes to start a run."""
 
@@ -113,14 +122,21 @@ class InputState(TypedDict):
     """The high-level goal, in words."""
     request: NotRequired[dict[str, Any] | None]
     """Optional structured form of the goal, e.g. a trip request; the domain's planner reads it."""
+    scope: NotRequired[str]
+    """Where this run sits under a managing orchestrator ('' at the top). Part of every side
+    effect's idempotency key, so sub-runs on one thread never share a booking."""
 
 
+@with_config(_FIELD_DOCS)
 class OutputState(TypedDict):
     """What a finished run returns."""
 
     status: RunStatus
+    """`completed`, `partial` or `failed` once finished; `awaiting_approval` while paused."""
     reason: str
+    """Why the run ended the way it did, in one sentence."""
     answer: Answer | None
+    """The synthesized answer: status, reason, a readable summary and structured data."""
 
 
 class OrchestratorState(TypedDict):
@@ -128,6 +144,7 @@ class OrchestratorState(TypedDict):
 
     goal: str
     request: NotRequired[dict[str, Any] | None]
+    scope: NotRequired[str]
     tasks: Annotated[dict[str, Task], DeltaChannel(merge_by_id, snapshot_frequency=500)]
     results: Annotated[dict[str, TaskResult], DeltaChannel(merge_by_id, snapshot_frequency=500)]
     log: Annotated[list[LogEntry], DeltaChannel(append_all, snapshot_frequency=500)]
@@ -154,3 +171,4 @@ class WorkerPayload(TypedDict):
     worker: str
     inputs: dict[str, Any]
     attempt: int
+    scope: str

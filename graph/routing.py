@@ -19,6 +19,7 @@ def _sends(state: OrchestratorState) -> list[Send]:
             worker=task["worker"],
             inputs=task["inputs"],
             attempt=task["attempts"],
+            scope=state.get("scope", ""),
         )
         sends.append(Send(task["worker"], payload))
     return sends

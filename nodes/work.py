@@ -13,7 +13,7 @@ import time
 from typing import Any, Protocol
 
 from langgraph.config import get_stream_writer
-from langgraph.errors import NodeError, NodeTimeoutError
+from langgraph.errors import GraphBubbleUp, NodeError, NodeTimeoutError
 from langgraph.runtime import Runtime
 from langgraph.types import RetryPolicy, TimeoutPolicy
 from pydantic import ValidationError
@@ -89,7 +89,7 @@ def _result(payload: WorkerPayload, *, ok: bool, started: float, **fields: Any) 
 
 def is_retryable(exc: Exception) -> bool:
     """Faults are retried; a worker's own verdict (`TaskFailed`) and bad inputs are not."""
-    return not isinstance(exc, TaskFailed | ValidationError | RetriesExhausted)
+    return not isinstance(exc, TaskFailed | ValidationError | RetriesExhausted | GraphBubbleUp)
 
 
 def retry_policy(spec: WorkerSpec[Any, Any]) -> RetryPolicy:
@@ -116,11 +116,14 @@ def make_worker_node(spec: WorkerSpec[Any, Any]) -> WorkerNode:
             thread_id=(runtime.execution_info.thread_id if runtime.execution_info else None) or "",
             attempt=payload["attempt"],
             context=ctx,
+            scope=payload.get("scope", ""),
         )
         try:
             output = await _attempt(spec, inputs, call, ctx)
         except TaskFailed as exc:
             return _result(payload, ok=False, started=started, error=str(exc), summary=str(exc))
+        except GraphBubbleUp:
+            raise  # an interrupt from a nested orchestrator is control flow, not a failure
         except Exception as exc:
             attempt = runtime.execution_info.node_attempt if runtime.execution_info else 1
             limit = min(ctx.worker_attempts or spec.max_attempts, ATTEMPTS_CEILING)

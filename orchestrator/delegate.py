@@ -42,8 +42,10 @@ def delegate_worker(
     sub = build_graph(domain, name=f"{name}-{domain.name}")
 
     async def run(inputs: DelegateInput, call: WorkerCall) -> DelegateOutput:
+        scope = f"{call.scope}{call.task_id}/"
         final = await sub.ainvoke(
-            {"goal": inputs.goal, "request": inputs.request}, context=call.context
+            {"goal": inputs.goal, "request": inputs.request, "scope": scope},
+            context=call.context,
         )
         answer = final.get("answer") or {}
         out = DelegateOutput(
@@ -62,7 +64,9 @@ def delegate_worker(
         input_model=DelegateInput,
         output_model=DelegateOutput,
         run=run,
-        side_effects=any(s.side_effects for s in domain.workers.values()),
+        # Handing over a sub-goal changes nothing by itself: the sub-orchestrator's own approval
+        # node gates its side effects, where it can show exactly what will be booked.
+        side_effects=False,
         timeout_s=600.0,
         max_attempts=1,
         summarize=lambda out: f"{out.status}: {out.reason}",

@@ -34,11 +34,13 @@ class WorkerCall:
     thread_id: str
     attempt: int
     context: Context
+    scope: str = ""
+    """The path of delegating tasks above this run ('' at the top, e.g. 'trip-1/' below)."""
 
     @property
     def idempotency_key(self) -> str:
         """Stable across retries and resumes of the same task: use it to key side effects."""
-        return f"{self.thread_id}:{self.task_id}"
+        return f"{self.thread_id}:{self.scope}{self.task_id}"
 
 
 @dataclass(frozen=True)

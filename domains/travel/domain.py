@@ -4,14 +4,32 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import ConfigDict, with_config
+from typing_extensions import NotRequired, TypedDict
+
 from domains.travel.approval import describe_bookings
 from domains.travel.inventory import AIRPORTS
 from domains.travel.itinerary import ItinerarySynthesizer
+from domains.travel.models import TripRequest
 from domains.travel.planner import TravelRulesPlanner
 from domains.travel.workers import travel_workers
 from orchestrator.context import Context
 from orchestrator.domain import Domain
+from orchestrator.llm.config import use_llm_planner, use_llm_synthesizer
 from orchestrator.planning import Planner, Synthesizer
+
+
+@with_config(ConfigDict(use_attribute_docstrings=True))
+class TripInput(TypedDict):
+    """A trip to plan and book: the goal in words and the structured request."""
+
+    goal: str
+    """The trip in a sentence, e.g. 'Paris in February for two'."""
+    request: TripRequest
+    """The legs, travellers, budget and preferences. Sent as plain JSON (see examples/trip.json)."""
+    scope: NotRequired[str]
+    """Where this run sits under a managing orchestrator ('' at the top). Part of every side
+    effect's idempotency key, so sub-runs on one thread never share a booking."""
 
 
 @lru_cache(maxsize=1)
@@ -25,12 +43,27 @@ def _airport_maps() -> tuple[dict[str, str], dict[str, list[str]]]:
 
 
 def travel_planner(context: Context) -> Planner:
+    """The LLM planner when `Context.planner` picks it (`auto`: a model is configured)."""
+    if use_llm_planner(context):
+        # Imported here: the offline path never loads the model client.
+        from orchestrator.llm.travel import travel_llm_planner
+
+        return travel_llm_planner()
     city_of, siblings = _airport_maps()
     return TravelRulesPlanner(city_of, siblings)
 
 
 def travel_synthesizer(context: Context) -> Synthesizer:
-    return ItinerarySynthesizer()
+    """The itinerary; from the board when an LLM planned, with prose when a model is named."""
+    if not use_llm_planner(context) and not use_llm_synthesizer(context):
+        return ItinerarySynthesizer()
+    from orchestrator.llm.synthesizer import LLMSynthesizer
+    from orchestrator.llm.travel import BoardItinerarySynthesizer
+
+    itinerary: Synthesizer = (
+        BoardItinerarySynthesizer() if use_llm_planner(context) else ItinerarySynthesizer()
+    )
+    return LLMSynthesizer(itinerary) if use_llm_synthesizer(context) else itinerary
 
 
 def travel_domain() -> Domain:
@@ -41,4 +74,5 @@ def travel_domain() -> Domain:
         planner=travel_planner,
         synthesizer=travel_synthesizer,
         describe_approval=describe_bookings,
+        input_schema=TripInput,
     )

@@ -98,6 +98,12 @@ async def _run_trip(
     async with open_checkpointer(target) as saver:
         graph = build_graph(checkpointer=saver)
         config = run_config(thread_id, context)
+        if (await graph.aget_state(config)).values:
+            raise UserError(
+                f"thread {thread_id!r} already holds a run: continue it with "
+                f"`orchestrator resume {thread_id}`, branch it with `orchestrator fork`, "
+                "or pick a new --thread"
+            )
         print(f"thread: {thread_id}  ({trip.goal()})", file=sys.stderr)
         outcome = await drive(
             graph,
