@@ -520,14 +520,7 @@ class _Round:
         if kind == "flight":
             state = self.notes["legs"][i]
             options = [o for t in state["searches"] for o in (self._options(t) or [])]
-            chosen = state["choice"]
-            # The stays were planned around this flight's arrival: keep the same landing day.
-            options = [
-                o
-                for o in options
-                if o["arrive_local"][:10] == chosen["arrive_local"][:10]
-                and (o["arrive_local"][11:13] < "06") == (chosen["arrive_local"][11:13] < "06")
-            ]
+            options = [o for o in options if self._fits_booked_plan(i, o)]
         elif kind == "hotel":
             stay = next(s for s in self.notes["stays"] if s["leg"] == i)
             options = self._options(stay["searches"][-1]) or []
@@ -554,6 +547,25 @@ class _Round:
             f"booking the next option instead: {label}"
         )
         return True
+
+    def _fits_booked_plan(self, i: int, option: dict[str, Any]) -> bool:
+        """Whether a replacement flight for leg `i` keeps the rest of the plan valid.
+
+        It must connect with the legs before and after it, and land inside the hotel stay booked
+        at its destination (an unused extra night is fine; a night without a room is not).
+        """
+        legs = self.notes["legs"]
+        before = legs[i - 1]["choice"] if i else None
+        if choose_flight([option], self.trip.travelers, after=before) is None:
+            return False
+        after = legs[i + 1]["choice"] if i + 1 < len(legs) else None
+        if after is not None and choose_flight([after], 1, after=option) is None:
+            return False
+        stay = next((s for s in self.notes["stays"] if s["leg"] == i), None)
+        if stay is None:
+            return True
+        landing = option["arrive_local"][:10]
+        return bool(stay["check_in"] <= landing < stay["check_out"])
 
     def _cancel_leg(self, failed_id: str) -> None:
         """Compensates: cancels the confirmed bookings that belong to the failed item's leg."""
