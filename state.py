@@ -153,6 +153,9 @@ class OrchestratorState(TypedDict):
     idle_rounds: int
     """Consecutive rounds in which no task succeeded (the stall guard's counter)."""
     started_at: float
+    busy_s: float
+    """Seconds the run has spent working: planning, plus each batch's slowest task. Waiting for
+    an approval or a resume does not count; `Context.deadline_s` bounds this."""
     dispatch: list[str]
     """Task ids the orchestrator sends to workers in this superstep."""
     notes: dict[str, Any]

@@ -26,19 +26,28 @@ def _tokens(usage: list[Usage]) -> int:
     return sum(u["prompt_tokens"] + u["completion_tokens"] for u in usage)
 
 
+def _batch_seconds(finished: Mapping[str, Task]) -> float:
+    """How long the batch that just finished kept the run busy: its slowest task."""
+    spans = [
+        t["ended_at"] - t["started_at"]
+        for t in finished.values()
+        if t["ended_at"] is not None and t["started_at"] is not None
+    ]
+    return max(spans, default=0.0)
+
+
 def _guard(
-    state: OrchestratorState, ctx: Context, round_no: int, idle: int, usage: list[Usage]
+    ctx: Context, round_no: int, idle: int, usage: list[Usage], busy: float
 ) -> Finish | None:
     """The first limit the run has hit, as a finish verdict, or None."""
     if round_no > ctx.max_rounds:
         return Finish(
             status="partial", reason=f"stopped after {ctx.max_rounds} rounds (Context.max_rounds)"
         )
-    elapsed = time.time() - state["started_at"] if "started_at" in state else 0.0
-    if elapsed > ctx.deadline_s:
+    if busy > ctx.deadline_s:
         return Finish(
             status="partial",
-            reason=f"deadline of {ctx.deadline_s:g}s passed after {elapsed:.1f}s "
+            reason=f"deadline of {ctx.deadline_s:g}s passed after {busy:.1f}s of work "
             "(Context.deadline_s)",
         )
     if idle >= ctx.max_idle_rounds:
@@ -78,6 +87,7 @@ def make_orchestrate(domain: Domain) -> StateNode:
 
         finished = board.fold_results(tasks, results)
         tasks.update(finished)
+        busy = state.get("busy_s", 0.0) + _batch_seconds(finished)
         progressed = any(t["status"] == "done" for t in finished.values())
         idle = 0 if progressed or not finished else state.get("idle_rounds", 0) + 1
 
@@ -89,7 +99,7 @@ def make_orchestrate(domain: Domain) -> StateNode:
         if "started_at" not in state:
             update["started_at"] = now
 
-        verdict = _guard(state, ctx, round_no, idle, usage_so_far)
+        verdict = _guard(ctx, round_no, idle, usage_so_far, busy)
         if verdict is not None:
             log.append(LogEntry(round=round_no, kind="guard", message=verdict.reason))
         else:
@@ -136,6 +146,7 @@ def make_orchestrate(domain: Domain) -> StateNode:
         elif "status" not in update:
             update["status"] = "running"
 
+        update["busy_s"] = busy + (time.time() - now)
         if changed:
             update["tasks"] = changed
         if log:

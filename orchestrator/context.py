@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
+
+from pydantic import ConfigDict
 
 PlannerChoice = Literal["auto", "llm", "rules"]
 
@@ -44,6 +46,10 @@ def _env_planner() -> PlannerChoice:
 class Context:
     """Run settings. Every field has a sensible default; the environment only fills defaults."""
 
+    # Studio builds its context form from this class's JSON schema; this puts each field's
+    # docstring in the schema as its description.
+    __pydantic_config__: ClassVar[ConfigDict] = ConfigDict(use_attribute_docstrings=True)
+
     planner: PlannerChoice = field(default_factory=_env_planner)
     """`rules` is the offline planner, `llm` the model, `auto` the model when one is configured."""
 
@@ -54,7 +60,8 @@ class Context:
     max_parallel: int = 16
     """Worker tasks running at once (LangGraph `max_concurrency`)."""
     deadline_s: float = 600.0
-    """Wall-clock seconds from the first round; past it, no new round starts."""
+    """Seconds of work (planning plus each round's slowest task) before no new round starts.
+    Time paused for approval, or while a crashed run waits to be resumed, does not count."""
     max_identical_failures: int = 2
     """A task identical (worker and inputs) to one that failed this often is refused."""
     max_idle_rounds: int = 4

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -258,3 +259,26 @@ async def test_sub_orchestrators_on_one_thread_never_share_a_booking(
         "shared:trip-2/book-flight-1",
     }
     assert len({b.ref for b in bookings}) == 6
+
+
+async def test_time_paused_for_approval_does_not_count_against_the_deadline(
+    data_dir: Path, inventory: Inventory, tmp_path: Path
+) -> None:
+    start = inventory.window()[0] + timedelta(days=85)
+    request = {
+        "legs": [{"origin": "SFO", "destination": "CDG", "date": str(start)},
+                 {"origin": "CDG", "destination": "SFO", "date": str(start + timedelta(days=3))}],
+    }  # fmt: skip
+    context = Context(data_dir=str(data_dir), approval="ask", deadline_s=1.0)
+    async with open_checkpointer(str(tmp_path / "c.sqlite")) as saver:
+        graph = build_graph(checkpointer=saver)
+        config = run_config("slow-human", context)
+        paused = await drive(
+            graph, {"goal": "Paris", "request": request}, config=config, context=context
+        )
+        assert paused.paused
+        await asyncio.sleep(1.5)  # the person takes longer than the whole deadline to answer
+        final = await drive(graph, Command(resume="approve"), config=config, context=context)
+
+    assert final.values["status"] == "completed", final.values["reason"]
+    assert final.values["busy_s"] < 1.0

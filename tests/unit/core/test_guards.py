@@ -132,7 +132,7 @@ async def test_deadline_ends_the_run_partial(memory_saver: InMemorySaver) -> Non
 
     assert out["status"] == "partial"
     assert out["reason"].startswith("deadline of 0.15s passed after ")
-    assert out["reason"].endswith("s (Context.deadline_s)")
+    assert out["reason"].endswith("s of work (Context.deadline_s)")
     assert [g["message"] for g in log_of(await h.values(), "guard")] == [out["reason"]]
     # Rounds of 60 ms: the guard trips in the third or fourth round, not much later.
     assert 2 <= h.planner.calls <= 4
