@@ -150,6 +150,8 @@ class OrchestratorState(TypedDict):
     log: Annotated[list[LogEntry], DeltaChannel(append_all, snapshot_frequency=500)]
     usage: Annotated[list[Usage], DeltaChannel(append_all, snapshot_frequency=500)]
     round: int
+    first_round: int
+    """The round the current run started at: a thread can hold several runs, one after another."""
     idle_rounds: int
     """Consecutive rounds in which no task succeeded (the stall guard's counter)."""
     started_at: float
@@ -175,3 +177,5 @@ class WorkerPayload(TypedDict):
     inputs: dict[str, Any]
     attempt: int
     scope: str
+    round: NotRequired[int]
+    """The orchestrator round that dispatched this attempt; traces carry it as metadata."""

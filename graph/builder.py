@@ -40,7 +40,7 @@ def build_graph(
     builder = StateGraph(
         OrchestratorState,
         context_schema=Context,
-        input_schema=InputState,
+        input_schema=domain.input_schema,
         output_schema=OutputState,
     )
     builder.add_node("orchestrate", make_orchestrate(domain))
@@ -70,4 +70,4 @@ def build_graph(
     compiled = builder.compile(
         checkpointer=checkpointer, store=store, name=name or f"{domain.name}-orchestrator"
     )
-    return compiled.with_config(max_concurrency=Context().max_parallel)
+    return compiled

@@ -8,22 +8,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from langgraph.runtime import Runtime
+from langgraph.types import StreamWriter
 
 from nodes import StateNode
 from orchestrator import board
 from orchestrator.context import Context
 from orchestrator.domain import Domain
-from orchestrator.events import emit
-from orchestrator.planning import Finish, PlanUpdate, PlanView
+from orchestrator.events import annotate_trace, emit
+from orchestrator.planning import Finish, NewTask, PlanUpdate, PlanView
 from orchestrator.validation import validate_update
 from state import FinalStatus, LogEntry, OrchestratorState, Task, Usage
 
-
-def _tokens(usage: list[Usage]) -> int:
-    return sum(u["prompt_tokens"] + u["completion_tokens"] for u in usage)
+FINAL_STATUSES = frozenset({"completed", "partial", "failed"})
 
 
 def _batch_seconds(finished: Mapping[str, Task]) -> float:
@@ -36,11 +36,13 @@ def _batch_seconds(finished: Mapping[str, Task]) -> float:
     return max(spans, default=0.0)
 
 
-def _guard(
-    ctx: Context, round_no: int, idle: int, usage: list[Usage], busy: float
-) -> Finish | None:
-    """The first limit the run has hit, as a finish verdict, or None."""
-    if round_no > ctx.max_rounds:
+def _tokens(usage: list[Usage]) -> int:
+    return sum(u["prompt_tokens"] + u["completion_tokens"] for u in usage)
+
+
+def _guard(ctx: Context, rounds: int, idle: int, usage: list[Usage], busy: float) -> Finish | None:
+    """The first limit this run has hit, as a finish verdict, or None."""
+    if rounds > ctx.max_rounds:
         return Finish(
             status="partial", reason=f"stopped after {ctx.max_rounds} rounds (Context.max_rounds)"
         )
@@ -66,177 +68,183 @@ def _guard(
 def _settle(tasks: Mapping[str, Task]) -> Finish:
     """The verdict when the planner has nothing left to run but did not say it is finished."""
     n = board.counts(tasks)
-    if n["failed"] or board.blocked_tasks(tasks):
-        return Finish(
-            status="partial",
-            reason=f"nothing more can run: {n['done']} tasks done, {n['failed']} failed",
-        )
+    tally = f"{n['done']} done, {n['failed']} failed, {n['cancelled']} cancelled"
+    if n["done"] == 0 and n["failed"]:
+        return Finish(status="failed", reason=f"nothing was achieved: {tally}")
+    if n["failed"] or n["cancelled"] or board.blocked_tasks(tasks):
+        return Finish(status="partial", reason=f"nothing more can run: {tally}")
     return Finish(status="completed", reason=f"all {n['done']} tasks done")
+
+
+def _final(status: str) -> FinalStatus:
+    assert status in FINAL_STATUSES
+    return status  # type: ignore[return-value]
+
+
+@dataclass
+class _Round:
+    """What one round reads and what it will write back."""
+
+    domain: Domain
+    ctx: Context
+    state: OrchestratorState
+    write: StreamWriter
+    number: int
+    started: float
+    tasks: dict[str, Task]
+    changed: dict[str, Task] = field(default_factory=dict)
+    log: list[LogEntry] = field(default_factory=list)
+    usage: list[Usage] = field(default_factory=list)
+    update: dict[str, Any] = field(default_factory=dict)
+
+    def apply(self, tasks: dict[str, Task]) -> None:
+        self.tasks.update(tasks)
+        self.changed.update(tasks)
+
+    async def plan(self, run_usage: list[Usage]) -> Finish | None:
+        """Asks the planner until it gives a valid update, up to `Context.plan_attempts` times."""
+        planner = self.domain.planner(self.ctx)
+        feedback: list[str] = []
+        for _attempt in range(self.ctx.plan_attempts):
+            view = PlanView(
+                goal=self.state["goal"],
+                request=self.state.get("request"),
+                tasks=self.tasks,
+                results=self.state.get("results") or {},
+                round=self.number,
+                notes=self.state.get("notes") or {},
+                workers=self.domain.workers,
+                context=self.ctx,
+                feedback=feedback,
+                usage=run_usage + self.usage,
+            )
+            outcome = await planner.plan(view)
+            self.usage.extend(outcome.usage)
+            checked = validate_update(outcome.update, self.tasks, self.domain.workers, self.ctx)
+            checked.errors[:0] = outcome.errors
+            if checked.ok:
+                return self._accept(outcome.update, checked.new_tasks)
+            feedback = checked.errors
+            self.log.append(
+                LogEntry(
+                    round=self.number,
+                    kind="rejected",
+                    message="plan update rejected: " + "; ".join(checked.errors),
+                    data={"errors": checked.errors},
+                )
+            )
+            emit(self.write, "plan_rejected", round=self.number, errors=checked.errors)
+        if checked.limit_reached and len(checked.errors) == 1:
+            # The planner kept wanting more work than the run may create: a limit, not a fault.
+            return Finish(status="partial", reason=checked.errors[0])
+        return Finish(
+            status="failed",
+            reason=f"the planner gave no valid plan update in {self.ctx.plan_attempts} "
+            f"attempts; last errors: {'; '.join(feedback)}",
+        )
+
+    def _accept(self, update: PlanUpdate, new_tasks: list[NewTask]) -> Finish | None:
+        for decision in update.decisions:
+            self.log.append(LogEntry(round=self.number, kind="decision", message=decision))
+        self.apply(
+            board.apply_plan(self.tasks, new_tasks, update.cancel, update.retry, self.number)
+        )
+        if update.notes is not None:
+            self.update["notes"] = update.notes
+        if not update.is_empty() or update.decisions:
+            emit(
+                self.write,
+                "plan_changed",
+                round=self.number,
+                added=[t.id for t in new_tasks],
+                cancelled=update.cancel,
+                retried=update.retry,
+                reasons=update.decisions,
+            )
+        return update.finish
+
+    def dispatch(self) -> Finish | None:
+        """Sends every ready task at once; side effects wait for approval when the context asks."""
+        ready = board.ready_tasks(self.tasks)
+        if not ready:
+            return _settle(self.tasks)
+        workers = self.domain.workers
+        plain = [t for t in ready if not workers[t["worker"]].side_effects]
+        effects = [t for t in ready if workers[t["worker"]].side_effects]
+        if plain or self.ctx.approval == "auto":
+            # Side effects go last, so what they commit to is based on every search result.
+            batch = plain or effects
+            self.apply(board.mark_dispatched(batch, self.started))
+            self.update["dispatch"] = [t["id"] for t in batch]
+            for task in batch:
+                emit(
+                    self.write,
+                    "task_dispatched",
+                    round=self.number,
+                    task_id=task["id"],
+                    worker=task["worker"],
+                )
+            return None
+        results = self.state.get("results") or {}
+        view = self.domain.describe_approval(effects, results, self.state.get("request"))
+        approval = {"round": self.number, "task_ids": [t["id"] for t in effects], **view}
+        self.update.update(approval=approval, status="awaiting_approval")
+        emit(self.write, "approval_needed", **approval)
+        return None
 
 
 def make_orchestrate(domain: Domain) -> StateNode:
     async def orchestrate(state: OrchestratorState, runtime: Runtime[Context]) -> dict[str, Any]:
         ctx = runtime.context or Context()
-        write = runtime.stream_writer
         now = time.time()
-        round_no = state.get("round", 0) + 1
-        tasks: dict[str, Task] = dict(state.get("tasks") or {})
-        results = state.get("results") or {}
-        usage_so_far = list(state.get("usage") or [])
-        emit(write, "round_started", round=round_no)
+        number = state.get("round", 0) + 1
+        # A finished status here means new input arrived on a thread that already ran: a new
+        # run, whose limits count from this round.
+        fresh = state.get("status") in FINAL_STATUSES or "first_round" not in state
+        first_round = number if fresh else state["first_round"]
+        info = runtime.execution_info
+        annotate_trace(thread_id=info.thread_id if info else None, round=number)
+        emit(runtime.stream_writer, "round_started", round=number)
 
-        finished = board.fold_results(tasks, results)
-        tasks.update(finished)
-        busy = state.get("busy_s", 0.0) + _batch_seconds(finished)
+        this = _Round(
+            domain=domain,
+            ctx=ctx,
+            state=state,
+            write=runtime.stream_writer,
+            number=number,
+            started=now,
+            tasks=dict(state.get("tasks") or {}),
+        )
+        finished = board.fold_results(this.tasks, state.get("results") or {})
+        this.apply(finished)
+        busy = (0.0 if fresh else state.get("busy_s", 0.0)) + _batch_seconds(finished)
         progressed = any(t["status"] == "done" for t in finished.values())
-        idle = 0 if progressed or not finished else state.get("idle_rounds", 0) + 1
+        idle = 0 if fresh or progressed or not finished else state.get("idle_rounds", 0) + 1
+        run_usage = [u for u in state.get("usage") or [] if u["round"] >= first_round]
+        this.update.update(round=number, first_round=first_round, idle_rounds=idle, dispatch=[])
+        if fresh:
+            this.update["started_at"] = now
 
-        changed: dict[str, Task] = dict(finished)
-        log: list[LogEntry] = []
-        usage: list[Usage] = []
-        notes = state.get("notes") or {}
-        update: dict[str, Any] = {"round": round_no, "idle_rounds": idle, "dispatch": []}
-        if "started_at" not in state:
-            update["started_at"] = now
-
-        verdict = _guard(ctx, round_no, idle, usage_so_far, busy)
+        verdict = _guard(ctx, number - first_round + 1, idle, run_usage, busy)
         if verdict is not None:
-            log.append(LogEntry(round=round_no, kind="guard", message=verdict.reason))
+            this.log.append(LogEntry(round=number, kind="guard", message=verdict.reason))
         else:
-            planned, verdict = await _plan(
-                domain, ctx, state, tasks, round_no, notes, usage_so_far, log, usage
-            )
-            if planned is not None:
-                applied = board.apply_plan(
-                    tasks, planned[0], planned[1].cancel, planned[1].retry, round_no
-                )
-                tasks.update(applied)
-                changed.update(applied)
-                if planned[1].notes is not None:
-                    update["notes"] = planned[1].notes
-                if planned[1].is_empty() is False or planned[1].decisions:
-                    emit(
-                        write,
-                        "plan_changed",
-                        round=round_no,
-                        added=[t.id for t in planned[0]],
-                        cancelled=planned[1].cancel,
-                        retried=planned[1].retry,
-                        reasons=planned[1].decisions,
-                    )
-                verdict = planned[1].finish
-
+            verdict = await this.plan(run_usage)
         if verdict is None:
-            verdict, dispatch_update = _dispatch(domain, ctx, tasks, results, state, round_no, now)
-            for task_id in dispatch_update.get("dispatch", []):
-                emit(
-                    write,
-                    "task_dispatched",
-                    round=round_no,
-                    task_id=task_id,
-                    worker=tasks[task_id]["worker"],
-                )
-            changed.update(dispatch_update.pop("changed", {}))
-            update.update(dispatch_update)
-            if update.get("approval"):
-                emit(write, "approval_needed", **update["approval"])
+            verdict = this.dispatch()
 
+        update = this.update
         if verdict is not None:
             update.update(status=_final(verdict.status), reason=verdict.reason, dispatch=[])
         elif "status" not in update:
             update["status"] = "running"
-
         update["busy_s"] = busy + (time.time() - now)
-        if changed:
-            update["tasks"] = changed
-        if log:
-            update["log"] = log
-        if usage:
-            update["usage"] = usage
+        if this.changed:
+            update["tasks"] = this.changed
+        if this.log:
+            update["log"] = this.log
+        if this.usage:
+            update["usage"] = this.usage
         return update
 
     return orchestrate
-
-
-def _final(status: str) -> FinalStatus:
-    assert status in ("completed", "partial", "failed")
-    return status  # type: ignore[return-value]
-
-
-async def _plan(
-    domain: Domain,
-    ctx: Context,
-    state: OrchestratorState,
-    tasks: dict[str, Task],
-    round_no: int,
-    notes: Mapping[str, Any],
-    usage_so_far: list[Usage],
-    log: list[LogEntry],
-    usage: list[Usage],
-) -> tuple[tuple[list[Any], PlanUpdate] | None, Finish | None]:
-    """Asks the planner until it gives a valid update, up to `Context.plan_attempts` times."""
-    planner = domain.planner(ctx)
-    feedback: list[str] = []
-    for _attempt in range(ctx.plan_attempts):
-        view = PlanView(
-            goal=state["goal"],
-            request=state.get("request"),
-            tasks=tasks,
-            results=state.get("results") or {},
-            round=round_no,
-            notes=notes,
-            workers=domain.workers,
-            context=ctx,
-            feedback=feedback,
-            usage=usage_so_far + usage,
-        )
-        outcome = await planner.plan(view)
-        usage.extend(outcome.usage)
-        checked = validate_update(outcome.update, tasks, domain.workers, ctx)
-        checked.errors[:0] = outcome.errors
-        if checked.ok:
-            for decision in outcome.update.decisions:
-                log.append(LogEntry(round=round_no, kind="decision", message=decision))
-            return (checked.new_tasks, outcome.update), None
-        feedback = checked.errors
-        log.append(
-            LogEntry(
-                round=round_no,
-                kind="rejected",
-                message="plan update rejected: " + "; ".join(checked.errors),
-                data={"errors": checked.errors},
-            )
-        )
-    return None, Finish(
-        status="failed",
-        reason=f"the planner gave no valid plan update in {ctx.plan_attempts} attempts; "
-        f"last errors: {'; '.join(feedback)}",
-    )
-
-
-def _dispatch(
-    domain: Domain,
-    ctx: Context,
-    tasks: dict[str, Task],
-    results: Mapping[str, Any],
-    state: OrchestratorState,
-    round_no: int,
-    now: float,
-) -> tuple[Finish | None, dict[str, Any]]:
-    """Sends every ready task at once; side effects wait for approval when the context asks."""
-    ready = board.ready_tasks(tasks)
-    if not ready:
-        return _settle(tasks), {}
-    plain = [t for t in ready if not domain.workers[t["worker"]].side_effects]
-    effects = [t for t in ready if domain.workers[t["worker"]].side_effects]
-    if plain or ctx.approval == "auto":
-        # Side effects go last, so what they commit to is based on every search result.
-        batch = plain or effects
-        running = board.mark_dispatched(batch, now)
-        tasks.update(running)
-        return None, {"dispatch": [t["id"] for t in batch], "changed": running}
-    view = domain.describe_approval(effects, results, state.get("request"))
-    return None, {
-        "approval": {"round": round_no, "task_ids": [t["id"] for t in effects], **view},
-        "status": "awaiting_approval",
-    }

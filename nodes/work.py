@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Protocol
+import weakref
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any, Literal, Protocol
 
 from langgraph.config import get_stream_writer
 from langgraph.errors import GraphBubbleUp, NodeError, NodeTimeoutError
 from langgraph.runtime import Runtime
-from langgraph.types import RetryPolicy, TimeoutPolicy
+from langgraph.types import Command, RetryPolicy, TimeoutPolicy
 from pydantic import ValidationError
 
 from orchestrator.board import result_key
 from orchestrator.context import Context
-from orchestrator.events import emit
+from orchestrator.events import annotate_trace, emit
 from orchestrator.workers import TaskFailed, WorkerCall, WorkerSpec
 from state import TaskResult, WorkerPayload
 
@@ -32,7 +35,9 @@ class WorkerNode(Protocol):
 
 
 class ErrorHandler(Protocol):
-    async def __call__(self, payload: WorkerPayload, error: NodeError) -> dict[str, Any]: ...
+    async def __call__(
+        self, payload: WorkerPayload, error: NodeError
+    ) -> Command[Literal["orchestrate"]]: ...
 
 
 ATTEMPTS_CEILING = 10
@@ -103,30 +108,79 @@ def retry_policy(spec: WorkerSpec[Any, Any]) -> RetryPolicy:
 
 
 def timeout_policy(spec: WorkerSpec[Any, Any]) -> TimeoutPolicy:
-    return TimeoutPolicy(run_timeout=spec.timeout_s * BACKSTOP_FACTOR)
+    # Idle, refreshed by heartbeats: time spent queued for a slot (heartbeating) is not held
+    # against the task; the attempt itself is bounded inside the node.
+    return TimeoutPolicy(idle_timeout=spec.timeout_s * BACKSTOP_FACTOR, refresh_on="heartbeat")
+
+
+_slots: weakref.WeakValueDictionary[tuple[int, str, str, int], asyncio.Semaphore] = (
+    weakref.WeakValueDictionary()
+)
+
+
+def _run_slots(thread_id: str, scope: str, limit: int) -> asyncio.Semaphore:
+    """The run's worker slots (`Context.max_parallel`), shared by its tasks in this process.
+
+    Keyed by scope too: a delegated sub-run gets its own slots, so a parent task holding a slot
+    while it waits for its sub-run can never starve that sub-run's workers.
+    """
+    key = (id(asyncio.get_running_loop()), thread_id, scope, limit)
+    slots = _slots.get(key)
+    if slots is None:
+        slots = _slots[key] = asyncio.Semaphore(limit)
+    return slots
+
+
+@asynccontextmanager
+async def _slot(slots: asyncio.Semaphore, heartbeat: Callable[[], None]) -> AsyncIterator[None]:
+    while True:
+        try:
+            await asyncio.wait_for(slots.acquire(), timeout=1.0)
+            break
+        except TimeoutError:
+            heartbeat()  # still queued, not stuck
+    heartbeat()
+    try:
+        yield
+    finally:
+        slots.release()
 
 
 def make_worker_node(spec: WorkerSpec[Any, Any]) -> WorkerNode:
     async def work(payload: WorkerPayload, *, runtime: Runtime[Context]) -> dict[str, Any]:
         ctx = runtime.context or Context()
         started = time.time()
+        thread_id = (runtime.execution_info.thread_id if runtime.execution_info else None) or ""
+        annotate_trace(
+            thread_id=thread_id or None,
+            task_id=payload["task_id"],
+            worker=payload["worker"],
+            round=payload.get("round"),
+            attempt=payload["attempt"],
+        )
+        attempt = runtime.execution_info.node_attempt if runtime.execution_info else 1
+        limit = min(ctx.worker_attempts or spec.max_attempts, ATTEMPTS_CEILING)
+        if attempt > limit:
+            # Only reachable when the hard TimeoutPolicy (outside this body) ended the last try.
+            message = f"gave up after {limit} attempt(s): the worker ran past its hard time limit"
+            return _result(payload, ok=False, started=started, error=message, summary=message)
         inputs = spec.input_model.model_validate(payload["inputs"])
         call = WorkerCall(
             task_id=payload["task_id"],
-            thread_id=(runtime.execution_info.thread_id if runtime.execution_info else None) or "",
+            thread_id=thread_id,
             attempt=payload["attempt"],
             context=ctx,
             scope=payload.get("scope", ""),
         )
+        slots = _run_slots(thread_id, call.scope, ctx.max_parallel)
         try:
-            output = await _attempt(spec, inputs, call, ctx)
+            async with _slot(slots, runtime.heartbeat):
+                output = await _attempt(spec, inputs, call, ctx)
         except TaskFailed as exc:
             return _result(payload, ok=False, started=started, error=str(exc), summary=str(exc))
         except GraphBubbleUp:
             raise  # an interrupt from a nested orchestrator is control flow, not a failure
         except Exception as exc:
-            attempt = runtime.execution_info.node_attempt if runtime.execution_info else 1
-            limit = min(ctx.worker_attempts or spec.max_attempts, ATTEMPTS_CEILING)
             if is_retryable(exc) and attempt >= limit:
                 raise RetriesExhausted(attempt, exc) from exc
             raise
@@ -167,10 +221,17 @@ def describe_error(error: BaseException) -> str:
 def make_error_handler(spec: WorkerSpec[Any, Any]) -> ErrorHandler:
     """Turns an error that outlived the retries into a failed result the planner can see."""
 
-    async def on_worker_error(payload: WorkerPayload, error: NodeError) -> dict[str, Any]:
+    async def on_worker_error(
+        payload: WorkerPayload, error: NodeError
+    ) -> Command[Literal["orchestrate"]]:
         message = describe_error(error.error)
         if isinstance(error.error, NodeTimeoutError):
             message += " (the node's hard limit; the worker ignored its own timeout)"
-        return _result(payload, ok=False, started=time.time(), error=message, summary=message)
+        # The handler node has no edges of its own: without the goto, a superstep in which every
+        # task failed would end the run right here, before the orchestrator saw the failures.
+        return Command(
+            update=_result(payload, ok=False, started=time.time(), error=message, summary=message),
+            goto="orchestrate",
+        )
 
     return on_worker_error

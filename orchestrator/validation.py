@@ -30,6 +30,8 @@ class Validated:
 
     errors: list[str] = field(default_factory=list)
     new_tasks: list[NewTask] = field(default_factory=list)
+    limit_reached: bool = False
+    """The update would exceed `Context.max_tasks`: a limit, not a planning mistake."""
 
     @property
     def ok(self) -> bool:
@@ -143,6 +145,7 @@ def validate_update(
 
     total = len(tasks) + len(update.add)
     if total > context.max_tasks:
+        result.limit_reached = True
         errors.append(
             f"the update would bring the run to {total} tasks, over the limit of "
             f"{context.max_tasks} (Context.max_tasks)"

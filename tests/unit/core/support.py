@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from domains.synthetic import SLEEP, PlanStep, ScriptedPlanner, SyntheticDomain, synthetic_domain
 from graph.builder import Graph, build_graph
 from orchestrator.context import Context
 from orchestrator.planning import Finish, NewTask, PlanUpdate, PlanView
-from state import LogEntry
+from state import FinalStatus, LogEntry
 
 
 def sleep(task_id: str, ms: int = 0, *, deps: Sequence[str] = (), **inputs: Any) -> NewTask:
@@ -29,8 +31,8 @@ def add(*tasks: NewTask, **fields: Any) -> PlanUpdate:
     return PlanUpdate(add=list(tasks), **fields)
 
 
-def finish(status: str = "completed", reason: str = "done") -> PlanUpdate:
-    return PlanUpdate(finish=Finish(status=status, reason=reason))  # type: ignore[arg-type]
+def finish(status: FinalStatus = "completed", reason: str = "done") -> PlanUpdate:
+    return PlanUpdate(finish=Finish(status=status, reason=reason))
 
 
 NOTHING = PlanUpdate()
@@ -44,7 +46,7 @@ class Harness:
     domain: SyntheticDomain
     planner: ScriptedPlanner
     graph: Graph
-    config: dict[str, Any] = field(default_factory=dict)
+    config: RunnableConfig = field(default_factory=RunnableConfig)
 
     @property
     def calls(self) -> dict[str, int]:
@@ -54,11 +56,11 @@ class Harness:
         self,
         goal: str = "test goal",
         context: Context | None = None,
-        config: dict[str, Any] | None = None,
+        config: RunnableConfig | None = None,
         **kw: Any,
     ) -> Any:
         """Invokes the graph on `goal` in this harness's thread (if it has a checkpointer)."""
-        merged = {**self.config, **(config or {})}
+        merged: RunnableConfig = {**self.config, **(config or {})}
         return await self.graph.ainvoke(
             {"goal": goal}, merged or None, context=context or Context(), **kw
         )
@@ -79,7 +81,11 @@ def harness(
     planner = ScriptedPlanner(script, then=then)
     domain = synthetic_domain(planner, **domain_options)
     graph = build_graph(domain, checkpointer=checkpointer)
-    config = {"configurable": {"thread_id": thread_id}} if checkpointer is not None else {}
+    config = (
+        RunnableConfig(configurable={"thread_id": thread_id})
+        if checkpointer is not None
+        else RunnableConfig()
+    )
     return Harness(domain=domain, planner=planner, graph=graph, config=config)
 
 
@@ -90,7 +96,7 @@ def log_of(values: dict[str, Any], kind: str) -> list[LogEntry]:
 def sqlite_bytes(path: str, thread_id: str | None = None) -> int:
     """Bytes of checkpoint blobs plus pending-write blobs stored for a thread (or all threads)."""
     where, args = ("WHERE thread_id = ?", (thread_id,)) if thread_id else ("", ())
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         checkpoints = conn.execute(
             "SELECT COALESCE(SUM(LENGTH(checkpoint) + LENGTH(metadata)), 0) FROM checkpoints "
             + where,
@@ -103,5 +109,6 @@ def sqlite_bytes(path: str, thread_id: str | None = None) -> int:
 
 
 def sqlite_rows(path: str, sql: str, args: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(path) as conn:
+    """Rows of a read-only query, on a connection that is closed before returning."""
+    with closing(sqlite3.connect(path)) as conn:
         return conn.execute(sql, tuple(args)).fetchall()

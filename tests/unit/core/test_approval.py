@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
@@ -89,14 +89,6 @@ async def test_reject_cancels_the_side_effects_and_logs_the_reason(
     assert last_view.tasks["c1"]["status"] == "cancelled"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: after the user rejects every side effect and the planner adds nothing, the run "
-    "ends 'completed: all 0 tasks done'. nodes/orchestrate.py _settle ignores cancelled tasks "
-    "and only downgrades to partial on failed or blocked ones. Fix: settle as 'partial' when "
-    "tasks were cancelled by an approval rejection (or when no task is done at all).",
-)
 async def test_rejecting_every_side_effect_does_not_end_the_run_completed(
     memory_saver: InMemorySaver,
 ) -> None:
@@ -203,7 +195,7 @@ async def test_auto_runs_side_effects_without_pausing_after_the_plain_tasks(
 
 async def test_a_pause_survives_reopening_the_checkpointer(sqlite_path: str) -> None:
     domain = synthetic_domain(ScriptedPlanner(two_commits), side_effects=True)
-    thread = {"configurable": {"thread_id": "paused"}}
+    thread: RunnableConfig = {"configurable": {"thread_id": "paused"}}
     async with open_checkpointer(sqlite_path) as saver:
         out = await build_graph(domain, checkpointer=saver).ainvoke(
             {"goal": "book"}, thread, context=ASK

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
+from langchain_core.runnables import RunnableConfig
+from langgraph.types import Command
 
 from domains.synthetic import CallLog, ScriptedPlanner, SyntheticDomain, synthetic_domain
 from graph.builder import build_graph
@@ -14,13 +15,13 @@ from orchestrator.delegate import delegate_worker
 from orchestrator.planning import PlanUpdate, PlanView
 from tests.unit.core.support import NOTHING, add, finish, sleep, sqlite_rows, task
 
-THREAD = {"configurable": {"thread_id": "top"}}
+THREAD: RunnableConfig = {"configurable": {"thread_id": "top"}}
 
 
 def sub_plan(view: PlanView) -> PlanUpdate:
     """Two parallel sleeps named after the sub-goal, then a verdict that quotes the goal."""
     if not view.tasks:
-        return add(sleep(f"{view.goal}-1", 30), sleep(f"{view.goal}-2", 30))
+        return add(sleep(f"{view.goal}-1", 100), sleep(f"{view.goal}-2", 100))
     return finish("completed", f"{view.goal} answered")
 
 
@@ -106,16 +107,6 @@ async def test_a_sub_orchestration_that_does_not_complete_is_a_failed_task() -> 
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: side-effect idempotency keys collide across sibling sub-orchestrations. "
-    "WorkerCall.idempotency_key is f'{thread_id}:{task_id}' (orchestrator/workers.py) and "
-    "nodes/work.py passes the parent's thread id to workers inside a delegated sub-run, so "
-    "two sub-runs that both name a task 'book-1' share one key and the second booking would "
-    "return the first. Fix: scope the key by the parent checkpoint namespace, e.g. build it "
-    "from runtime.execution_info.checkpoint_ns without its last (per-attempt) segment.",
-)
 async def test_sibling_sub_orchestrations_get_distinct_idempotency_keys() -> None:
     def same_ids(view: PlanView) -> PlanUpdate:
         if not view.tasks:
@@ -130,6 +121,37 @@ async def test_sibling_sub_orchestrations_get_distinct_idempotency_keys() -> Non
         )
 
     assert out["status"] == "completed"
-    keys = [r.idempotency_key for r in top.call_log.records]
-    assert len(keys) == 2
-    assert keys[0] != keys[1], keys
+    # Both sub-runs named their task 'book-1' on the same thread: the delegating task's id
+    # keeps their side-effect keys apart.
+    keys = sorted(r.idempotency_key for r in top.call_log.records)
+    assert keys == ["top:d-north/book-1", "top:d-south/book-1"]
+
+
+async def test_a_sub_orchestrations_approval_pause_bubbles_up_to_the_caller(
+    sqlite_path: str,
+) -> None:
+    def sub_books(view: PlanView) -> PlanUpdate:
+        if not view.tasks:
+            return add(task("book-1", "commit", ms=0))
+        return NOTHING
+
+    calls = CallLog()
+    sub = synthetic_domain(ScriptedPlanner(sub_books), call_log=calls, side_effects=True)
+    top = synthetic_domain(
+        ScriptedPlanner(top_plan), call_log=calls, extra_workers=[delegate_worker(sub)]
+    )
+    ask = Context(approval="ask")
+
+    async with open_checkpointer(sqlite_path) as saver:
+        graph = build_graph(top, checkpointer=saver)
+        paused = await graph.ainvoke({"goal": "book both"}, THREAD, context=ask)
+        assert calls.counts() == {}
+        questions = paused["__interrupt__"]
+        assert sorted(q.value["task_ids"][0] for q in questions) == ["book-1", "book-1"]
+
+        resume = {q.id: "approve" for q in questions}
+        out = await graph.ainvoke(Command(resume=resume), THREAD, context=ask)
+
+    assert out["status"] == "completed"
+    keys = sorted(r.idempotency_key for r in calls.records)
+    assert keys == ["top:d-north/book-1", "top:d-south/book-1"]

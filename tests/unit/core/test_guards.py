@@ -6,17 +6,18 @@ until LangGraph's own recursion limit (about 10,000 steps) raised `GraphRecursio
 
 from __future__ import annotations
 
+import asyncio
 import time
 from itertools import count
 from typing import Any
 
-import pytest
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
 
 from orchestrator.context import Context
 from orchestrator.planning import PlanOutcome, PlanUpdate, PlanView
 from state import Usage
-from tests.unit.core.support import Harness, add, finish, harness, log_of, sleep
+from tests.unit.core.support import Harness, add, finish, harness, log_of, sleep, task
 
 
 def forever(ms: int = 0, **inputs: Any) -> Any:
@@ -62,12 +63,12 @@ async def test_max_tasks_refuses_an_update_that_would_exceed_it(
 
     out = await h.run(context=Context(max_tasks=5, plan_attempts=2))
 
-    assert out["status"] == "failed"
+    # Wanting more work than the run may create is a limit reached, not a broken planner.
+    assert out["status"] == "partial"
     assert out["reason"] == (
-        "the planner gave no valid plan update in 2 attempts; last errors: the update would "
-        "bring the run to 6 tasks, over the limit of 5 (Context.max_tasks)"
+        "the update would bring the run to 6 tasks, over the limit of 5 (Context.max_tasks)"
     )
-    assert out["answer"]["status"] == "failed"
+    assert out["answer"]["status"] == "partial"
     assert len((await h.values())["tasks"]) == 3
     assert sum(h.calls.values()) == 3
 
@@ -109,12 +110,6 @@ async def test_without_a_cap_all_ready_tasks_run_at_once() -> None:
     assert h.domain.call_log.max_active == 9
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: Context.max_parallel is ignored; graph/builder.py binds "
-    "max_concurrency=Context().max_parallel (the default, 16) once at build time",
-)
 async def test_context_max_parallel_caps_the_workers_running_at_once() -> None:
     h = harness([add(*(sleep(f"t{i}", 30) for i in range(9)))])
 
@@ -137,6 +132,21 @@ async def test_deadline_ends_the_run_partial(memory_saver: InMemorySaver) -> Non
     # Rounds of 60 ms: the guard trips in the third or fourth round, not much later.
     assert 2 <= h.planner.calls <= 4
     assert wall < 1.0
+
+
+async def test_time_paused_for_approval_does_not_count_against_the_deadline(
+    memory_saver: InMemorySaver,
+) -> None:
+    h = harness([add(task("c1", "commit", ms=0))], checkpointer=memory_saver, side_effects=True)
+    ask = Context(approval="ask", deadline_s=0.2)
+
+    paused = await h.run(context=ask)
+    await asyncio.sleep(0.3)  # the human takes longer than the whole deadline
+    out = await h.graph.ainvoke(Command(resume="approve"), h.config, context=ask)
+
+    assert paused["status"] == "awaiting_approval"
+    assert out["status"] == "completed", out["reason"]
+    assert h.calls == {"c1": 1}
 
 
 async def test_a_task_identical_to_one_that_failed_too_often_is_refused(

@@ -94,5 +94,5 @@ async def test_a_task_whose_dependency_failed_never_runs() -> None:
     out = await h.run()
 
     assert h.calls == {"a": 1}
-    assert out["status"] == "partial"
-    assert out["reason"] == "nothing more can run: 0 tasks done, 1 failed"
+    assert out["status"] == "failed"  # nothing was achieved
+    assert out["reason"] == "nothing was achieved: 0 done, 1 failed, 0 cancelled"
