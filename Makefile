@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 2024
+JOBS   ?= 10
 
 .DEFAULT_GOAL := help
 .PHONY: help demo test lint typecheck unit bench bench-smoke serve clean
@@ -44,10 +45,12 @@ bench: $(BIN)/.ready-dev
 	$(BIN)/python -m bench
 
 serve: $(BIN)/.ready-dev
-	@if $(BIN)/python -c 'import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(("127.0.0.1", $(PORT))) != 0)'; then \
-		echo "error: port $(PORT) is already in use; stop what holds it or run 'make serve PORT=<free port>'" >&2; exit 1; fi
+	@# The same test langgraph dev makes before it silently moves to another port.
+	@$(BIN)/python -c 'import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", $(PORT)))' 2>/dev/null || { \
+		echo "error: port $(PORT) is already in use; stop what holds it or run 'make serve PORT=<free port>'" >&2; exit 1; }
+	@# JOBS > 1: a group_trip run waits on the orchestrator runs it starts on this same server.
 	LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=true LANGSMITH_TRACING=$${LANGSMITH_TRACING:-false} \
-		$(BIN)/langgraph dev --no-browser --no-reload --host 127.0.0.1 --port $(PORT)
+		$(BIN)/langgraph dev --no-browser --no-reload --host 127.0.0.1 --port $(PORT) --n-jobs-per-worker $(JOBS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .langgraph_api *.egg-info

@@ -14,7 +14,7 @@ from typing import Any
 from orchestrator.context import Context
 from orchestrator.planning import Planner, Synthesizer
 from orchestrator.workers import WorkerRegistry
-from state import Task, TaskResult
+from state import InputState, Task, TaskResult
 
 
 def describe_tasks_plainly(
@@ -38,3 +38,7 @@ class Domain:
     describe_approval: Callable[
         [Sequence[Task], Mapping[str, TaskResult], Mapping[str, Any] | None], dict[str, Any]
     ] = describe_tasks_plainly
+    input_schema: type[Any] = InputState
+    """The graph's input schema: a TypedDict with `InputState`'s keys whose `request` describes
+    this domain's structured request. Only its JSON schema differs (Studio's input form); values
+    still arrive as plain JSON and the planner validates them."""

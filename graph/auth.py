@@ -1,0 +1,108 @@
+"""Optional bearer-token auth for the LangGraph server (`auth.path` in langgraph.json).
+
+Off until `ORCHESTRATOR_AUTH_TOKENS` is set, so Studio and `make serve` work locally with no
+token. The server always loads this handler (langgraph.json cannot load it conditionally), which
+is why "off" is a handler that lets every request through, not a missing handler.
+
+When on (`ORCHESTRATOR_AUTH_TOKENS="tokA:alice,tokB:bob"`), every request needs
+`Authorization: Bearer <token>`; the token's user becomes the caller's identity. Threads, their
+runs and crons are stamped with their creator as `owner` and every read, search, update, run or
+delete is filtered by it, so each caller sees only their own. Assistants (the graphs and their
+saved settings) are readable by every caller; only their creator may change them. Store calls are
+moved under a namespace that starts with the caller's identity.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from langgraph_sdk import Auth
+
+TOKENS_ENV = "ORCHESTRATOR_AUTH_TOKENS"
+OWNER = "owner"
+ANONYMOUS = "anonymous"
+"""Everyone's identity while auth is off."""
+
+
+def parse_tokens(raw: str) -> dict[str, str]:
+    """`"tokA:alice,tokB:bob"` -> `{"tokA": "alice", "tokB": "bob"}`; errors say what to fix."""
+    tokens: dict[str, str] = {}
+    for entry in filter(None, (part.strip() for part in raw.split(","))):
+        token, sep, user = (s.strip() for s in entry.partition(":"))
+        if not (sep and token and user):
+            raise ValueError(
+                f"{TOKENS_ENV}: entry {entry!r} is not TOKEN:USER "
+                "(expected e.g. 'tokA:alice,tokB:bob')"
+            )
+        if token in tokens:
+            raise ValueError(f"{TOKENS_ENV}: a token is listed twice (for {tokens[token]!r})")
+        tokens[token] = user
+    return tokens
+
+
+# Read once at start-up: a malformed value stops the server with the message above instead of
+# failing every request later.
+TOKENS: Mapping[str, str] = parse_tokens(os.environ.get(TOKENS_ENV, ""))
+
+auth = Auth()
+
+
+def _unauthorized(detail: str) -> Auth.exceptions.HTTPException:
+    return Auth.exceptions.HTTPException(status_code=401, detail=detail)
+
+
+def user_for(token: str, tokens: Mapping[str, str]) -> str | None:
+    """The user a token belongs to, compared in constant time."""
+    found = None
+    for known, user in tokens.items():
+        if hmac.compare_digest(known.encode(), token.encode()):
+            found = user
+    return found
+
+
+@auth.authenticate
+async def authenticate(authorization: str | None) -> Auth.types.MinimalUserDict:
+    if not TOKENS:
+        return {"identity": ANONYMOUS}
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized("missing bearer token: send the header 'Authorization: Bearer <token>'")
+    user = user_for(token.strip(), TOKENS)
+    if user is None:
+        raise _unauthorized(f"unknown token: use one of the tokens listed in {TOKENS_ENV}")
+    return {"identity": user}
+
+
+@auth.on
+async def owner_only(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:
+    """Threads, runs and crons: stamp the creator as owner, and filter everything by owner."""
+    if not TOKENS:
+        return None
+    if ctx.action in ("create", "create_run") and isinstance(value, dict):
+        # Changed in place: the server keeps its own reference to this dict. A run created with
+        # if_not_exists="create" makes its thread from this metadata too.
+        metadata = value.get("metadata")
+        if metadata is None:
+            metadata = value["metadata"] = {}
+        metadata[OWNER] = ctx.user.identity
+    return {OWNER: ctx.user.identity}
+
+
+@auth.on.assistants
+async def shared_assistants(
+    ctx: Auth.types.AuthContext, value: Any
+) -> Auth.types.FilterType | None:
+    """Every caller may read and search assistants (the server's graphs have no owner)."""
+    if not TOKENS or ctx.action in ("read", "search"):
+        return None
+    return await owner_only(ctx, value)
+
+
+@auth.on.store
+async def own_namespace(ctx: Auth.types.AuthContext, value: Any) -> None:
+    """Store operations run under the caller's own namespace: `(identity, *namespace)`."""
+    if TOKENS and isinstance(value, dict):
+        value["namespace"] = (ctx.user.identity, *(value.get("namespace") or ()))

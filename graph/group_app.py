@@ -1,0 +1,22 @@
+"""The group-trip manager `langgraph.json` exports as `group_trip`, compiled without a checkpointer.
+
+Its worker books each party's trip on the `orchestrator` graph of the server at
+`$ORCHESTRATOR_REMOTE_URL` (default: this same server, which `langgraph dev` announces in
+`$LANGGRAPH_API_URL`). `$ORCHESTRATOR_REMOTE_TOKEN` is sent as a bearer token when that server
+has auth on; `$ORCHESTRATOR_REMOTE_API_KEY` as `x-api-key` for a LangSmith deployment.
+"""
+
+import os
+
+from domains.group_trip import group_trip_domain
+from graph.builder import build_graph
+
+_token = os.environ.get("ORCHESTRATOR_REMOTE_TOKEN")
+
+graph = build_graph(
+    group_trip_domain(
+        headers={"Authorization": f"Bearer {_token}"} if _token else None,
+        api_key=os.environ.get("ORCHESTRATOR_REMOTE_API_KEY") or None,
+    ),
+    name="group-trip-orchestrator",
+)

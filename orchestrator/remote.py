@@ -1,0 +1,159 @@
+"""Remote workers: a worker that is an orchestrator graph served by another LangGraph server.
+
+The remote twin of `delegate_worker`: the same inputs (a sub-goal and its structured request) and
+the same answer, but the sub-orchestrator runs on a LangGraph server reached through
+`langgraph.pregel.remote.RemoteGraph`, with its own checkpoints, workers and data. This is how a
+managing agent orchestrates clones of itself across servers.
+
+Each task runs on a remote thread whose id is derived from the task's idempotency key (caller's
+thread and task id), so a retry or a resume after a crash never starts a second sub-run: it waits
+for the one in flight, or reads the answer of the one that finished.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.pregel.remote import RemoteGraph
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
+from pydantic import Field
+
+from orchestrator.delegate import DelegateInput, DelegateOutput
+from orchestrator.workers import TaskFailed, WorkerCall, WorkerSpec
+
+REMOTE_URL_ENV = "ORCHESTRATOR_REMOTE_URL"
+SERVER_URL_ENV = "LANGGRAPH_API_URL"
+"""Set by `langgraph dev` to the server's own URL: the default target is the server itself."""
+
+_THREAD_NAMESPACE = uuid.UUID("6f1d3c52-8a4e-4f0e-9a35-2d0c1b7e4a91")
+_IN_FLIGHT = ("pending", "running")
+_FINAL = ("completed", "partial", "failed")
+
+
+class RemoteOutput(DelegateOutput):
+    thread_id: str = Field(description="The remote thread that ran the sub-goal.")
+    url: str = Field(description="The server it ran on.")
+
+
+def remote_thread_id(idempotency_key: str) -> str:
+    """A stable thread id (the server wants UUIDs) for one task of one caller's thread."""
+    return str(uuid.uuid5(_THREAD_NAMESPACE, idempotency_key))
+
+
+def resolve_url(url: str | None) -> str:
+    """The given URL, else `$ORCHESTRATOR_REMOTE_URL`, else the server this code runs in."""
+    found = url or os.environ.get(REMOTE_URL_ENV) or os.environ.get(SERVER_URL_ENV)
+    if not found:
+        raise TaskFailed(
+            f"no server to send the task to: set {REMOTE_URL_ENV} to the URL of the LangGraph "
+            "server that serves the remote graph, e.g. http://127.0.0.1:2025"
+        )
+    return found.rstrip("/")
+
+
+def remote_worker(
+    name: str,
+    *,
+    graph_id: str,
+    url: str | None = None,
+    description: str,
+    context: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+    api_key: str | None = None,
+    side_effects: bool = True,
+    timeout_s: float = 600.0,
+    max_attempts: int = 2,
+    fail_unless_completed: bool = True,
+) -> WorkerSpec[DelegateInput, RemoteOutput]:
+    """A worker that runs a whole sub-orchestration on graph `graph_id` of the server at `url`.
+
+    `url=None` resolves at call time (see `resolve_url`). `context` is the sub-run's context
+    (e.g. `{"approval": "auto"}` when the caller's own approval already covers the sub-run):
+    the caller's `Context` is not forwarded, because its paths and settings belong to this
+    server, not the remote one. `headers` carry auth (`Authorization: Bearer ...`); `api_key` is
+    sent as `x-api-key` (LangSmith deployments) and is never read from the environment, so no
+    key leaks to a server it was not meant for.
+    """
+
+    async def run(inputs: DelegateInput, call: WorkerCall) -> RemoteOutput:
+        base = resolve_url(url)
+        thread_id = remote_thread_id(call.idempotency_key)
+        client = get_client(url=base, api_key=api_key, headers=dict(headers or {}))
+        try:
+            remote = RemoteGraph(graph_id, client=client, name=name)
+            config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
+            await client.threads.create(
+                thread_id=thread_id,
+                if_exists="do_nothing",
+                metadata={"caller_task": call.idempotency_key, "worker": name},
+            )
+            final = await _finish(client, remote, config, inputs, dict(context or {}))
+        finally:
+            await client.aclose()
+        answer = final.get("answer") or {}
+        out = RemoteOutput(
+            status=str(final.get("status")),
+            reason=str(final.get("reason")),
+            summary=str(answer.get("summary", "")),
+            data=dict(answer.get("data", {})),
+            thread_id=thread_id,
+            url=base,
+        )
+        if fail_unless_completed and out.status != "completed":
+            raise TaskFailed(f"remote sub-orchestrator ended {out.status}: {out.reason}")
+        return out
+
+    return WorkerSpec(
+        name=name,
+        description=description,
+        input_model=DelegateInput,
+        output_model=RemoteOutput,
+        run=run,
+        side_effects=side_effects,
+        timeout_s=timeout_s,
+        max_attempts=max_attempts,
+        summarize=lambda out: f"{out.status}: {out.reason} (thread {out.thread_id})",
+    )
+
+
+async def _finish(
+    client: LangGraphClient,
+    remote: RemoteGraph,
+    config: RunnableConfig,
+    inputs: DelegateInput,
+    context: dict[str, Any],
+) -> dict[str, Any]:
+    """The sub-run's final values: joined if in flight, read if finished, else run to its end."""
+    thread_id = str(config["configurable"]["thread_id"])
+    runs = await client.runs.list(thread_id, limit=5)
+    in_flight = [r for r in runs if r["status"] in _IN_FLIGHT]
+    if in_flight:
+        # An earlier attempt timed out, or its caller crashed, while the sub-run went on.
+        await client.runs.join(thread_id, in_flight[0]["run_id"])
+    else:
+        values, pending = await _state(client, thread_id)
+        if values.get("status") in _FINAL and not pending:
+            return values
+        # Nothing yet: start. Stopped half-way (an error, a crash): continue from the last
+        # checkpoint, which re-runs only what did not finish.
+        start = None if values else inputs.model_dump(mode="json")
+        await remote.ainvoke(start, config, context=context)
+    values, pending = await _state(client, thread_id)
+    if pending:
+        raise TaskFailed(
+            f"remote sub-run paused at {pending} on thread {thread_id}; answer it there, or "
+            "give the worker a context that does not pause (approval 'auto')"
+        )
+    return values
+
+
+async def _state(client: LangGraphClient, thread_id: str) -> tuple[dict[str, Any], list[str]]:
+    """The thread's latest values ({} before its first checkpoint) and its pending nodes."""
+    state = await client.threads.get_state(thread_id)
+    values = state["values"] if isinstance(state["values"], dict) else {}
+    return values, list(state["next"])
