@@ -1,4 +1,5 @@
-"""Fixtures shared by every test tier: real inventory files, a fresh data directory per test."""
+"""Fixtures shared by every test tier: a hermetic environment, real inventory files, a fresh data
+directory per test."""
 
 from __future__ import annotations
 
@@ -10,6 +11,36 @@ import pytest
 
 from domains.travel.inventory import Inventory
 from domains.travel.services import INVENTORY_FILE
+
+
+MODEL_ENV = (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_API_BASE",
+    "OPENAI_MODEL",
+    "ORCHESTRATOR_PLANNER",
+    "ORCHESTRATOR_PLANNER_MODEL",
+    "ORCHESTRATOR_SYNTHESIZER_MODEL",
+    "ORCHESTRATOR_CHECKPOINTER",
+    "ORCHESTRATOR_HOME",
+    "LANGSMITH_API_KEY",
+    "LANGCHAIN_API_KEY",
+)
+
+
+@pytest.fixture(autouse=True)
+def hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's model, data dir or tracing settings, nor reaches a real model.
+
+    With `OPENAI_API_KEY` set, `planner=auto` would pick a real LLM; tests that want the LLM set
+    their own key and point it at the scripted loopback server.
+    """
+    for name in MODEL_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANGSMITH_TRACING", "false")
+    from orchestrator.llm import models
+
+    monkeypatch.setattr(models, "ALLOW_REMOTE_MODELS", False)
 
 
 @pytest.fixture(scope="session")

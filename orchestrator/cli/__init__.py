@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from orchestrator.cli import commands, history_cmd
+from orchestrator.cli import commands, history_cmd, run_cmd, show_cmd
 from orchestrator.cli.errors import EXIT_USAGE, UserError
 from orchestrator.context import default_data_dir
 
@@ -79,6 +79,18 @@ def build_parser() -> argparse.ArgumentParser:
     _common(trip)
     _run_options(trip)
 
+    run = sub.add_parser(
+        "run", help="plan and book a trip described in words (needs a model: OPENAI_API_KEY)"
+    )
+    run.add_argument(
+        "text",
+        metavar="TEXT",
+        help='the trip in your words, e.g. "San Francisco to Paris, Jan 10-15, two people, '
+        'under $4000"',
+    )
+    _common(run)
+    _run_options(run)
+
     resume = sub.add_parser("resume", help="continue a paused or interrupted run")
     resume.add_argument("thread_id", metavar="THREAD")
     resume.add_argument("--yes", action="store_true", help="approve bookings without asking")
@@ -89,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(bookings)
 
     history_cmd.add_parsers(sub)
+    show_cmd.add_parsers(sub)
 
     airports = sub.add_parser("airports", help="list the airports of the inventory")
     airports.add_argument("--json", action="store_true")
@@ -107,17 +120,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         hint = f"; continue with: orchestrator resume {thread}" if thread else ""
         print(f"interrupted{hint}", file=sys.stderr)
         return 130
+    finally:
+        _flush_traces()
+
+
+def _flush_traces() -> None:
+    """Sends what the LangSmith tracer still holds before exiting; no-op when tracing is off."""
+    from langchain_core.tracers.langchain import wait_for_all_tracers
+
+    wait_for_all_tracers()
 
 
 async def dispatch(args: argparse.Namespace) -> int:
     handlers: dict[str, Any] = {
         "demo": commands.demo,
         "trip": commands.trip,
+        "run": run_cmd.run,
         "resume": commands.resume,
         "bookings": commands.bookings,
         "airports": commands.airports,
         "history": history_cmd.show_history,
         "fork": history_cmd.fork_run,
+        "show": show_cmd.show,
+        "graph": show_cmd.draw_graph,
     }
     result: int = await handlers[args.command](args)
     return result

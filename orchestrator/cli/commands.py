@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 import uuid
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,11 @@ from graph.builder import Graph, build_graph
 from graph.persistence import is_postgres, open_checkpointer, resolve_target
 from orchestrator.cli.approval import AutoApprover, TerminalApprover
 from orchestrator.cli.errors import EXIT_OK, EXIT_PAUSED, EXIT_UNFINISHED, UserError
-from orchestrator.cli.progress import ProgressPrinter
+from orchestrator.cli.live import progress_view
 from orchestrator.context import Context, default_data_dir
+from orchestrator.llm.usage import usage_totals
 from orchestrator.runner import Approver, RunOutcome, drive, run_config
+from state import Usage
 
 
 def _data_dir(args: argparse.Namespace) -> str:
@@ -52,8 +55,14 @@ def _approver(args: argparse.Namespace) -> Approver | None:
     return None  # nobody to ask: leave the run paused, resumable later
 
 
-def _report(args: argparse.Namespace, thread_id: str, outcome: RunOutcome) -> int:
+def _report(
+    args: argparse.Namespace,
+    thread_id: str,
+    outcome: RunOutcome,
+    extra_usage: Sequence[Usage] = (),
+) -> int:
     values = outcome.values
+    usage = usage_totals([*extra_usage, *(values.get("usage") or [])])
     answer = values.get("answer") or {}
     if outcome.paused:
         status, reason = "awaiting_approval", "waiting for approval of side effects"
@@ -68,6 +77,7 @@ def _report(args: argparse.Namespace, thread_id: str, outcome: RunOutcome) -> in
                     "reason": reason,
                     "itinerary": answer.get("data"),
                     "approval": [p["value"] for p in outcome.paused] or None,
+                    "usage": usage.as_dict() if usage.calls else None,
                 },
                 indent=2,
                 default=str,
@@ -80,6 +90,8 @@ def _report(args: argparse.Namespace, thread_id: str, outcome: RunOutcome) -> in
             f"paused for approval; continue with: orchestrator resume {thread_id} [--yes]",
             file=sys.stderr,
         )
+    if usage.calls:
+        print(usage.describe(), file=sys.stderr)
     print(f"thread: {thread_id}", file=sys.stderr)
     if outcome.paused:
         return EXIT_PAUSED
@@ -87,7 +99,13 @@ def _report(args: argparse.Namespace, thread_id: str, outcome: RunOutcome) -> in
 
 
 async def _run_trip(
-    args: argparse.Namespace, trip: TripRequest, data_dir: str, thread_id: str, *, auto: bool
+    args: argparse.Namespace,
+    trip: TripRequest,
+    data_dir: str,
+    thread_id: str,
+    *,
+    auto: bool,
+    extra_usage: Sequence[Usage] = (),
 ) -> int:
     context = _context(args, data_dir, auto=False)
     target = resolve_target(args.checkpointer, data_dir)
@@ -105,15 +123,16 @@ async def _run_trip(
                 "or pick a new --thread"
             )
         print(f"thread: {thread_id}  ({trip.goal()})", file=sys.stderr)
-        outcome = await drive(
-            graph,
-            {"goal": trip.goal(), "request": trip.model_dump(mode="json")},
-            config=config,
-            context=context,
-            on_event=ProgressPrinter(),
-            approver=approver,
-        )
-    return _report(args, thread_id, outcome)
+        with progress_view(json_output=args.json) as on_event:
+            outcome = await drive(
+                graph,
+                {"goal": trip.goal(), "request": trip.model_dump(mode="json")},
+                config=config,
+                context=context,
+                on_event=on_event,
+                approver=approver,
+            )
+    return _report(args, thread_id, outcome, extra_usage)
 
 
 async def trip(args: argparse.Namespace) -> int:
@@ -210,14 +229,15 @@ async def resume(args: argparse.Namespace) -> int:
         if not snapshot.next and snapshot.values.get("answer"):
             print(f"run {args.thread_id} already finished; nothing to do", file=sys.stderr)
             return _report(args, args.thread_id, RunOutcome(dict(snapshot.values), []))
-        outcome = await drive(
-            graph,
-            None,
-            config=config,
-            context=context,
-            on_event=ProgressPrinter(),
-            approver=_approver(args),
-        )
+        with progress_view(json_output=args.json) as on_event:
+            outcome = await drive(
+                graph,
+                None,
+                config=config,
+                context=context,
+                on_event=on_event,
+                approver=_approver(args),
+            )
     return _report(args, args.thread_id, outcome)
 
 

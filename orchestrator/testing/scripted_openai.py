@@ -69,6 +69,7 @@ class ScriptedOpenAI:
     replies: deque[Reply] = field(default_factory=deque)
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
+    """Each request's HTTP headers, names in lower case."""
     latency_s: float = 0.0
     """Added to every reply, to model a real endpoint's latency."""
     usage: tuple[int, int] | None = None
@@ -182,7 +183,7 @@ def _handler(server: ScriptedOpenAI) -> type[BaseHTTPRequestHandler]:
                 return
             with server.lock:
                 server.requests.append(request)
-                server.headers.append(dict(self.headers))
+                server.headers.append({k.lower(): v for k, v in self.headers.items()})
             reply = server.next_reply()
             delay = server.latency_s
             while isinstance(reply, Slow):
@@ -291,7 +292,10 @@ def scripted_openai(
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     httpd.daemon_threads = True
     state.base_url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    thread = threading.Thread(target=httpd.serve_forever, name="scripted-openai", daemon=True)
+    # A short poll interval: `shutdown()` waits up to one interval for the serving loop.
+    thread = threading.Thread(
+        target=httpd.serve_forever, args=(0.02,), name="scripted-openai", daemon=True
+    )
     thread.start()
     try:
         yield state

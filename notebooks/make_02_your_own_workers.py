@@ -1,0 +1,344 @@
+"""Writes `02_your_own_workers.ipynb`, without outputs: `python notebooks/make_02_...py`.
+
+The notebook is generated so that it stays reviewable as code: edit this file, not the notebook,
+and run it again. Cell ids are fixed, so every run writes the same file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+NOTEBOOK = Path(__file__).with_name("02_your_own_workers.ipynb")
+
+CELLS: list[tuple[str, str]] = [
+    (
+        "md",
+        """\
+# Your own workers: a research and calculator pool, planned by an LLM
+
+The orchestrator is not about travel. Give it a pool of workers and a goal, and an LLM plans:
+it reads the goal and the worker catalogue, splits the goal into tasks, reads the results and
+plans again until the goal is met.
+
+In this notebook you will:
+
+1. write two workers, **research** (looks facts up) and **calculator** (does arithmetic);
+2. put them in a `Domain` with the LLM planner and the LLM synthesizer;
+3. run a goal and watch the rounds.
+
+It runs **offline**: the model is a scripted OpenAI-compatible server on your own machine
+(`orchestrator.testing.scripted_openai`), reached over real HTTP by the real `ChatOpenAI`
+client. Its answers are written below, so you can see exactly what a model is asked to produce.
+To use a real model, see the end of the notebook.""",
+    ),
+    (
+        "code",
+        """\
+import ast
+import operator
+import sys
+import tempfile
+from contextlib import ExitStack
+
+from langgraph.checkpoint.memory import InMemorySaver
+from pydantic import BaseModel, Field
+
+from graph import build_graph
+from orchestrator.cli.progress import ProgressPrinter
+from orchestrator.context import Context
+from orchestrator.domain import Domain
+from orchestrator.llm.planner import LLMPlanner
+from orchestrator.llm.synthesizer import LLMSynthesizer
+from orchestrator.llm.usage import usage_totals
+from orchestrator.runner import drive, run_config
+from orchestrator.synthesis import TemplateSynthesizer
+from orchestrator.testing.scripted_openai import Text, scripted_openai
+from orchestrator.workers import TaskFailed, WorkerCall, WorkerRegistry, WorkerSpec""",
+    ),
+    (
+        "md",
+        """\
+## 1. The workers
+
+A worker is an async function from a pydantic input to a pydantic output, plus a name and a
+description. The planner's prompt is built from these: the name, the description and the input
+JSON schema (field descriptions included) are all the model knows about a worker, so a new
+worker needs no prompt edit.
+
+`summarize` matters: the planner reads a compact one-line summary of each result, never the raw
+output. Raise `TaskFailed` for an expected failure; the planner sees the message and can plan
+around it.""",
+    ),
+    (
+        "code",
+        """\
+# A tiny offline "library". Approximate figures, for the example only.
+FACTS = {
+    "population of paris": (2_100_000, "people"),
+    "population of berlin": (3_800_000, "people"),
+    "population of lisbon": (550_000, "people"),
+    "area of paris": (105, "km2"),
+    "area of berlin": (891, "km2"),
+}
+
+
+class ResearchInput(BaseModel):
+    topic: str = Field(description="What to look up, e.g. 'population of Paris'.")
+
+
+class Finding(BaseModel):
+    topic: str
+    value: float
+    unit: str
+
+
+async def research(inputs: ResearchInput, call: WorkerCall) -> Finding:
+    key = inputs.topic.strip().lower()
+    if key not in FACTS:
+        raise TaskFailed(f"nothing known about {inputs.topic!r}; known: {', '.join(FACTS)}")
+    value, unit = FACTS[key]
+    return Finding(topic=inputs.topic, value=value, unit=unit)
+
+
+RESEARCH = WorkerSpec(
+    name="research",
+    description="Looks up one fact (a number with its unit) about a topic.",
+    input_model=ResearchInput,
+    output_model=Finding,
+    run=research,
+    summarize=lambda f: f"{f.topic}: {f.value:,.0f} {f.unit}",
+)""",
+    ),
+    (
+        "code",
+        """\
+OPERATORS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+    ast.USub: operator.neg,
+}
+
+
+def evaluate(node: ast.AST) -> float:
+    \"\"\"Arithmetic only: numbers, + - * / ** and parentheses. Nothing else runs.\"\"\"
+    if isinstance(node, ast.Expression):
+        return evaluate(node.body)
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+        return float(node.value)
+    if isinstance(node, ast.BinOp) and type(node.op) in OPERATORS:
+        return OPERATORS[type(node.op)](evaluate(node.left), evaluate(node.right))
+    if isinstance(node, ast.UnaryOp) and type(node.op) in OPERATORS:
+        return OPERATORS[type(node.op)](evaluate(node.operand))
+    raise ValueError(f"not allowed in an expression: {ast.dump(node)[:60]}")
+
+
+class CalculatorInput(BaseModel):
+    expression: str = Field(description="Arithmetic with numbers only, e.g. '(2 + 3) / 4'.")
+
+
+class Calculation(BaseModel):
+    expression: str
+    value: float
+
+
+async def calculate(inputs: CalculatorInput, call: WorkerCall) -> Calculation:
+    try:
+        value = evaluate(ast.parse(inputs.expression, mode="eval"))
+    except (SyntaxError, ValueError, ZeroDivisionError) as exc:
+        raise TaskFailed(f"cannot compute {inputs.expression!r}: {exc}") from exc
+    return Calculation(expression=inputs.expression, value=value)
+
+
+CALCULATOR = WorkerSpec(
+    name="calculator",
+    description="Evaluates an arithmetic expression exactly; use it for every computation.",
+    input_model=CalculatorInput,
+    output_model=Calculation,
+    run=calculate,
+    summarize=lambda c: f"{c.expression} = {c.value:,.4g}",
+)""",
+    ),
+    (
+        "md",
+        """\
+## 2. The domain
+
+A `Domain` bundles the worker pool with a planner factory and a synthesizer factory (each is
+called with the run's `Context`). Here: the `LLMPlanner` and an `LLMSynthesizer` that writes a
+short answer above the template's exact account.
+
+The graph is the same for every domain: `orchestrate` plans and dispatches, one node per worker
+runs the tasks (all ready tasks in parallel), `synthesize` writes the answer.""",
+    ),
+    (
+        "code",
+        """\
+domain = Domain(
+    name="research",
+    description="Answers questions by looking facts up and computing with them.",
+    workers=WorkerRegistry.of(RESEARCH, CALCULATOR),
+    planner=lambda context: LLMPlanner(),
+    synthesizer=lambda context: LLMSynthesizer(TemplateSynthesizer()),
+)
+graph = build_graph(domain, checkpointer=InMemorySaver())
+[spec["name"] for spec in domain.workers.catalogue()]""",
+    ),
+    (
+        "md",
+        """\
+## 3. The model
+
+The scripted server answers each request with the next reply of its script. A dict is sent the
+way a model answers through function calling: as the arguments of the `PlanUpdate` tool. So
+each reply below is one round's **plan update**: tasks to `add` (independent ones run in
+parallel), `decisions`, and `finish` when the goal is met. The last reply is plain text: the
+synthesizer's answer.
+
+Every reply still goes through the same validation as any planner's: an unknown worker, inputs
+that fail a worker's schema, a dependency cycle or a missing task would be refused and the model
+asked again with the reasons.""",
+    ),
+    (
+        "code",
+        """\
+stack = ExitStack()
+server = stack.enter_context(scripted_openai())
+server.script(
+    # Round 1: three independent look-ups, run in parallel.
+    {
+        "add": [
+            {"id": "r1-paris", "worker": "research", "inputs": {"topic": "population of Paris"}},
+            {"id": "r1-berlin", "worker": "research", "inputs": {"topic": "population of Berlin"}},
+            {"id": "r1-lisbon", "worker": "research", "inputs": {"topic": "population of Lisbon"}},
+        ],
+        "decisions": ["look up the three populations at once"],
+    },
+    # Round 2: the model read the summaries; now it computes.
+    {
+        "add": [
+            {
+                "id": "r2-ratio",
+                "worker": "calculator",
+                "inputs": {"expression": "(2100000 + 3800000) / 550000"},
+            }
+        ],
+        "decisions": ["compute the ratio with the calculator, not in my head"],
+    },
+    # Round 3: the answer is on the board.
+    {"finish": {"status": "completed", "reason": "the ratio is computed"}},
+    # The synthesizer's prose.
+    Text(
+        "Paris and Berlin together have about 5.9 million people: "
+        "about 10.7 times as many as Lisbon (0.55 million)."
+    ),
+)
+server.base_url""",
+    ),
+    (
+        "md",
+        """\
+## 4. Run it
+
+Settings for one run live in a `Context`. `planner="llm"` picks the LLM planner (the default,
+`auto`, picks it whenever a model is configured). `base_url` points the client at any
+OpenAI-compatible server; the API key, if any, is read from `OPENAI_API_KEY` by the client and
+never enters the context or the checkpoints.""",
+    ),
+    (
+        "code",
+        """\
+context = Context(
+    planner="llm",
+    base_url=server.base_url,
+    planner_model="scripted-planner",
+    synthesizer_model="scripted-writer",
+    approval="auto",
+    data_dir=tempfile.mkdtemp(),
+)
+goal = "How many times more people live in Paris and Berlin together than in Lisbon?"
+outcome = await drive(
+    graph,
+    {"goal": goal},
+    config=run_config("research-1", context),
+    context=context,
+    on_event=ProgressPrinter(out=sys.stdout),
+)
+print()
+print(outcome.values["answer"]["summary"])""",
+    ),
+    (
+        "md",
+        """\
+## 5. What the model was asked, and what it cost
+
+Each round's prompt holds the goal, the catalogue generated from the registry, the limits left,
+a window of the task board with one-line summaries, and the planner's notes. Worker results are
+fenced as untrusted data. Token usage is recorded per call in the run's state (with a cost when
+the model is in `orchestrator.llm.usage.PRICES`).""",
+    ),
+    (
+        "code",
+        """\
+second_round = server.requests[1]["messages"][1]["content"]
+print(second_round[second_round.index("## Task board") :])""",
+    ),
+    (
+        "code",
+        """\
+for entry in outcome.values["usage"]:
+    print(entry)
+print(usage_totals(outcome.values["usage"]).describe())""",
+    ),
+    (
+        "md",
+        """\
+## 6. With a real model
+
+Drop the scripted server and configure a model; nothing else changes:
+
+```python
+os.environ["OPENAI_API_KEY"] = "sk-..."      # OpenAI (better: export it in your shell)
+# or a local server, no key needed:
+context = Context(planner="llm", base_url="http://localhost:11434/v1",   # Ollama
+                  planner_model="llama3.1", synthesizer_model="llama3.1", approval="auto")
+```
+
+A real model writes the plan updates itself, from the same prompt. Limits that keep a run safe
+(`max_rounds`, `max_tasks`, `deadline_s`, `token_budget`, `plan_attempts`...) are all `Context`
+fields.""",
+    ),
+    (
+        "code",
+        "stack.close()  # stops the scripted server",
+    ),
+]
+
+
+def build() -> nbformat.NotebookNode:
+    notebook = new_notebook()
+    notebook.metadata.update(
+        {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        }
+    )
+    for n, (kind, source) in enumerate(CELLS, 1):
+        cell = new_markdown_cell(source) if kind == "md" else new_code_cell(source)
+        cell.id = f"cell-{n:02d}"
+        notebook.cells.append(cell)
+    return notebook
+
+
+def main() -> None:
+    nbformat.write(build(), NOTEBOOK)
+    print(f"wrote {NOTEBOOK}")
+
+
+if __name__ == "__main__":
+    main()

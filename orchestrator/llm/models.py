@@ -1,0 +1,277 @@
+"""The model factory and the two kinds of call the orchestrator makes: structured and plain.
+
+`open_chat_model` builds a `ChatOpenAI` for a role from the run's `Context`: the model name, the
+endpoint (`base_url`), the request timeout and the retries. Retries on 429 and 5xx, with
+exponential backoff (or the server's `retry-after`), are the OpenAI client's own. The HTTP
+connection pool lives only as long as the `async with` block, so no socket outlives the event
+loop that opened it (each CLI run, notebook cell and test has its own loop).
+
+Structured answers use function calling, not strict JSON schema: a plan update carries
+free-form worker inputs (`dict[str, Any]`), which OpenAI's strict mode refuses. The arguments are
+parsed and validated by the pydantic model, and every way an answer can be unreadable (not
+JSON, not the schema, no tool call at all) comes back as an error sentence the caller can re-ask
+with. A transport failure that outlived the client's retries raises `ModelCallFailed` with a
+reason fit for a log; the API key never appears in it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import re
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlparse
+from uuid import UUID
+
+import openai
+from langchain_core.callbacks import AsyncCallbackHandler, BaseCallbackManager
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, GenerationChunk
+from langchain_core.runnables import RunnableConfig, ensure_config
+from langchain_openai import ChatOpenAI
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from orchestrator.context import Context
+from orchestrator.llm.config import API_KEY_ENV, NO_MODEL, Role, model_configured, model_name
+from orchestrator.llm.usage import usage_of
+from state import Usage
+
+M = TypeVar("M", bound=BaseModel)
+
+ALLOW_REMOTE_MODELS = True
+"""Set to False (tests do) to refuse any endpoint that is not on loopback: no test can reach a
+real, paid model by accident, whatever the developer's environment holds."""
+
+PLACEHOLDER_KEY = "unused"
+"""Sent when only a base URL is configured: local servers ignore the key, the client needs one."""
+
+MAX_ECHO_CHARS = 1500
+"""How much of an unreadable answer is kept to show the model when re-asking."""
+
+
+class ModelUnavailable(Exception):
+    """No model can be called: none is configured, or remote models are switched off."""
+
+
+class ModelCallFailed(Exception):
+    """The endpoint failed after the client's own retries (HTTP error, timeout, no connection)."""
+
+
+@dataclass(frozen=True)
+class StructuredAnswer(Generic[M]):
+    """A structured call's outcome: the validated value, or why the answer could not be read."""
+
+    value: M | None
+    error: str | None
+    usage: Usage | None
+    sent: str
+    """What the model sent (tool arguments or content), truncated; shown to it when re-asking."""
+
+
+@dataclass(frozen=True)
+class TextAnswer:
+    text: str
+    usage: Usage | None
+
+
+def _is_loopback(base_url: str) -> bool:
+    host = urlparse(base_url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+_KEY_PATTERN = re.compile(r"sk-[A-Za-z0-9*_\-]{6,}")
+
+
+def redact(text: str) -> str:
+    """`text` without the API key, or anything shaped like one (error bodies echo masked keys)."""
+    key = os.environ.get(API_KEY_ENV) or ""
+    if len(key) >= 8:
+        text = text.replace(key, "[redacted]")
+    return _KEY_PATTERN.sub("sk-[redacted]", text)
+
+
+def describe_failure(exc: openai.OpenAIError, context: Context) -> str:
+    """One sentence on why a model call failed, for the run's reason and log."""
+    retries = context.request_retries
+    after = f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
+    endpoint = context.base_url or "the OpenAI API"
+    if isinstance(exc, openai.APITimeoutError):
+        text = f"the model request to {endpoint} timed out ({context.request_timeout_s:g}s){after}"
+    elif isinstance(exc, openai.APIStatusError):
+        body = exc.body if isinstance(exc.body, dict) else {}
+        detail = body.get("message") or body.get("error", {}).get("message") or exc.message
+        retried = exc.status_code in (408, 409, 429) or exc.status_code >= 500
+        when = after if retried else ""  # the client retries only these statuses
+        text = f"the model endpoint {endpoint} answered HTTP {exc.status_code}{when}: {detail}"
+    elif isinstance(exc, openai.APIConnectionError):
+        text = f"could not connect to the model endpoint {endpoint}{after}"
+    else:
+        text = f"the model client failed: {exc}"
+    return redact(text)[:400]
+
+
+def describe_parse_error(error: BaseException, schema: type[BaseModel]) -> str:
+    if isinstance(error, ValidationError):
+        parts = []
+        for err in error.errors()[:6]:
+            where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            parts.append(f"{where}: {err['msg']}")
+        more = f" (and {error.error_count() - 6} more)" if error.error_count() > 6 else ""
+        return f"the answer does not fit the {schema.__name__} schema: {'; '.join(parts)}{more}"
+    return f"the answer could not be read as {schema.__name__}: {str(error)[:300]}"
+
+
+def _clip_echo(text: str) -> str:
+    return text if len(text) <= MAX_ECHO_CHARS else text[:MAX_ECHO_CHARS] + "...(cut)"
+
+
+def _sent(message: AIMessage) -> str:
+    if message.tool_calls:
+        text = json.dumps(message.tool_calls[0]["args"], default=str)
+    elif message.invalid_tool_calls:
+        text = str(message.invalid_tool_calls[0].get("args") or "")
+    else:
+        text = message.text
+    return _clip_echo(text)
+
+
+def _json_error(args: str) -> str | None:
+    try:
+        json.loads(args)
+    except json.JSONDecodeError as exc:
+        return str(exc)
+    return None
+
+
+class _StreamedArguments(AsyncCallbackHandler):
+    """Keeps the tool-call arguments exactly as they were streamed.
+
+    When a call streams (LangGraph's `stream_mode="messages"` makes it), LangChain merges the
+    argument pieces with a lenient partial-JSON parser that silently repairs cut-off JSON. The
+    raw text lets the planner refuse such an answer like any other malformed JSON.
+    """
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+        self.streamed = False
+
+    async def on_llm_new_token(
+        self,
+        token: str | list[str | dict[str, Any]],
+        *,
+        chunk: GenerationChunk | ChatGenerationChunk | None = None,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.streamed = True
+        message = getattr(chunk, "message", None)
+        for part in getattr(message, "tool_call_chunks", None) or []:
+            if part.get("index") in (0, None):
+                self.pieces.append(part.get("args") or "")
+
+    @property
+    def arguments(self) -> str | None:
+        return "".join(self.pieces) if self.streamed and self.pieces else None
+
+
+def _config_with(handler: AsyncCallbackHandler) -> RunnableConfig:
+    """The current run's config plus `handler`, so the call stays nested in the caller's run
+    (traces, and LangGraph's message streaming, follow it)."""
+    parent = ensure_config().get("callbacks")
+    if isinstance(parent, BaseCallbackManager):
+        manager = parent.copy()
+        manager.add_handler(handler, inherit=True)
+        return {"callbacks": manager}
+    return {"callbacks": [*(parent or []), handler]}
+
+
+@dataclass(frozen=True)
+class ChatModel:
+    """A configured model for one role, valid inside its `open_chat_model` block."""
+
+    client: ChatOpenAI
+    name: str
+    role: Role
+    context: Context
+
+    async def structured(
+        self, schema: type[M], messages: Sequence[BaseMessage], *, round_no: int
+    ) -> StructuredAnswer[M]:
+        """One function-calling request for `schema`. Raises `ModelCallFailed` on transport."""
+        runnable = self.client.with_structured_output(
+            schema, method="function_calling", include_raw=True
+        )
+        streamed = _StreamedArguments()
+        try:
+            out: Any = await runnable.ainvoke(list(messages), _config_with(streamed))
+        except openai.OpenAIError as exc:
+            raise ModelCallFailed(describe_failure(exc, self.context)) from None
+        raw: AIMessage = out["raw"]
+        usage = usage_of(raw, round_no=round_no, role=self.role, model=self.name)
+        sent = _sent(raw)
+        tool = schema.__name__
+        arguments = streamed.arguments
+        if arguments is None and raw.invalid_tool_calls:
+            arguments = str(raw.invalid_tool_calls[0].get("args") or "")
+        if arguments is not None and (reason := _json_error(arguments)) is not None:
+            sent = _clip_echo(arguments)
+            error = f"the {tool} arguments are not valid JSON ({reason})"
+            return StructuredAnswer(None, error, usage, sent)
+        if out["parsing_error"] is not None:
+            return StructuredAnswer(
+                None, describe_parse_error(out["parsing_error"], schema), usage, sent
+            )
+        parsed = out["parsed"]
+        if not isinstance(parsed, schema):
+            error = f"the answer did not call the {tool} tool; answer by calling it exactly once"
+            return StructuredAnswer(None, error, usage, sent)
+        return StructuredAnswer(parsed, None, usage, sent)
+
+    async def text(self, messages: Sequence[BaseMessage], *, round_no: int) -> TextAnswer:
+        """One plain completion. Raises `ModelCallFailed` on transport failures."""
+        try:
+            message = await self.client.ainvoke(list(messages))
+        except openai.OpenAIError as exc:
+            raise ModelCallFailed(describe_failure(exc, self.context)) from None
+        usage = usage_of(message, round_no=round_no, role=self.role, model=self.name)
+        return TextAnswer(text=message.text.strip(), usage=usage)
+
+
+@asynccontextmanager
+async def open_chat_model(context: Context, role: Role) -> AsyncIterator[ChatModel]:
+    """The role's model, configured from `context`; its connections close when the block ends."""
+    if not model_configured(context):
+        raise ModelUnavailable(NO_MODEL)
+    if not ALLOW_REMOTE_MODELS and not _is_loopback(context.base_url):
+        where = context.base_url or "the OpenAI API"
+        raise ModelUnavailable(
+            f"model requests to {where} are switched off "
+            "(orchestrator.llm.models.ALLOW_REMOTE_MODELS is False); use a loopback base_url"
+        )
+    name = model_name(context, role)
+    http = openai.DefaultAsyncHttpxClient()
+    try:
+        client = ChatOpenAI(
+            model=name,
+            base_url=context.base_url or None,
+            # None: the client reads OPENAI_API_KEY itself, so the key never passes through here.
+            api_key=None if os.environ.get(API_KEY_ENV) else SecretStr(PLACEHOLDER_KEY),
+            timeout=context.request_timeout_s,
+            max_retries=context.request_retries,
+            stream_usage=True,
+            http_async_client=http,
+        )
+        yield ChatModel(client=client, name=name, role=role, context=context)
+    finally:
+        await http.aclose()
