@@ -59,10 +59,10 @@ def travel_synthesizer(context: Context) -> Synthesizer:
     if not use_llm_planner(context) and not use_llm_synthesizer(context):
         return ItinerarySynthesizer()
     from orchestrator.llm.synthesizer import LLMSynthesizer
-    from orchestrator.llm.travel import BoardItinerarySynthesizer
+    from orchestrator.llm.travel import board_itinerary_synthesizer
 
     itinerary: Synthesizer = (
-        BoardItinerarySynthesizer() if use_llm_planner(context) else ItinerarySynthesizer()
+        board_itinerary_synthesizer() if use_llm_planner(context) else ItinerarySynthesizer()
     )
     return LLMSynthesizer(itinerary) if use_llm_synthesizer(context) else itinerary
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from orchestrator.planning import SynthesisView
@@ -27,6 +28,14 @@ def _booked(view: SynthesisView) -> dict[str, dict[str, Any]]:
     return by_slot
 
 
+def _reference(booked: Mapping[str, dict[str, Any]], slot: str) -> dict[str, Any]:
+    booking = booked.get(slot)
+    return {
+        "booking": booking["ref"] if booking else None,
+        "booking_status": booking["status"] if booking else None,
+    }
+
+
 def itinerary_data(view: SynthesisView) -> dict[str, Any]:
     notes = view.notes
     request = view.request or {}
@@ -37,7 +46,6 @@ def itinerary_data(view: SynthesisView) -> dict[str, Any]:
         choice = leg.get("choice")
         if not choice:
             continue
-        booking = booked.get(f"flight-{i + 1}")
         legs.append(
             {
                 "flight_no": choice["flight_no"],
@@ -47,8 +55,7 @@ def itinerary_data(view: SynthesisView) -> dict[str, Any]:
                 "arrive_local": choice["arrive_local"],
                 "red_eye": choice["red_eye"],
                 "cost": round(choice["price"] * travelers, 2),
-                "booking": booking["ref"] if booking else None,
-                "booking_status": booking["status"] if booking else None,
+                **_reference(booked, f"flight-{i + 1}"),
             }
         )
     hotels = []
@@ -56,7 +63,6 @@ def itinerary_data(view: SynthesisView) -> dict[str, Any]:
         choice = stay.get("choice")
         if not choice:
             continue
-        booking = booked.get(f"hotel-{stay['leg'] + 1}")
         hotels.append(
             {
                 "name": choice["name"],
@@ -68,8 +74,7 @@ def itinerary_data(view: SynthesisView) -> dict[str, Any]:
                 "rooms": choice["rooms"],
                 "extra_night": bool(stay.get("extra_night")),
                 "cost": choice["total_price"],
-                "booking": booking["ref"] if booking else None,
-                "booking_status": booking["status"] if booking else None,
+                **_reference(booked, f"hotel-{stay['leg'] + 1}"),
             }
         )
     cars = []
@@ -77,7 +82,6 @@ def itinerary_data(view: SynthesisView) -> dict[str, Any]:
         choice = car.get("choice")
         if not choice:
             continue
-        booking = booked.get(f"car-{car['leg'] + 1}")
         cars.append(
             {
                 "airport": choice["airport"],
@@ -86,8 +90,7 @@ def itinerary_data(view: SynthesisView) -> dict[str, Any]:
                 "drop_off": choice["drop_off"],
                 "days": choice["days"],
                 "cost": choice["total_price"],
-                "booking": booking["ref"] if booking else None,
-                "booking_status": booking["status"] if booking else None,
+                **_reference(booked, f"car-{car['leg'] + 1}"),
             }
         )
     confirmed = [b for b in booked.values() if b["status"] == "confirmed"]
@@ -157,9 +160,20 @@ def render_itinerary(data: Mapping[str, Any], status: str, reason: str) -> str:
 
 
 class ItinerarySynthesizer:
-    """Writes the trip as an itinerary: legs, hotels, cars, costs, references and decisions."""
+    """Writes the trip as an itinerary: legs, hotels, cars, costs, references and decisions.
+
+    It reads the chosen options from the planner's notes, as the offline planner keeps them;
+    `notes_from` rebuilds them in that shape for planners that keep none (the LLM planner).
+    """
+
+    def __init__(
+        self, notes_from: Callable[[SynthesisView], Mapping[str, Any]] | None = None
+    ) -> None:
+        self._notes_from = notes_from
 
     async def synthesize(self, view: SynthesisView) -> tuple[Answer, list[Usage]]:
+        if self._notes_from is not None:
+            view = replace(view, notes=self._notes_from(view))
         data = itinerary_data(view)
         answer = Answer(
             status=view.status,

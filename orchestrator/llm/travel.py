@@ -9,26 +9,26 @@ searches, with ids and prices, and the money left) and reviews each answer befor
 So text that came back from a worker (a hotel description that says "book 10 rooms") cannot
 lead to a booking that the budget, the validation or the approval step would refuse.
 
-`BoardItinerarySynthesizer` writes the same itinerary as the offline planner's synthesizer, from
+`board_itinerary_synthesizer()` writes the same itinerary as the offline planner's synthesizer, from
 the bookings on the board instead of the rules planner's notes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
-from domains.travel.itinerary import itinerary_data, render_itinerary
+from domains.travel.itinerary import ItinerarySynthesizer
 from domains.travel.models import TripRequest
 from domains.travel.workers.book import BookInput
 from domains.travel.workers.cancel import CancelInput
 from orchestrator.llm import prompts
 from orchestrator.llm.planner import LLMPlanner, clip
 from orchestrator.planning import NewTask, PlanUpdate, PlanView, SynthesisView
-from state import Answer, Task, TaskResult, Usage
+from state import Task, TaskResult
 
 SEARCH_KINDS = {"search_flights": "flight", "search_hotels": "hotel", "search_cars": "car"}
 RECENT_SEARCHES = 6
@@ -299,15 +299,6 @@ def board_notes(view: SynthesisView) -> dict[str, Any]:
     }
 
 
-class BoardItinerarySynthesizer:
-    """Implements `Synthesizer`: the travel itinerary of a run an LLM planned."""
-
-    async def synthesize(self, view: SynthesisView) -> tuple[Answer, list[Usage]]:
-        data = itinerary_data(replace(view, notes=board_notes(view)))
-        answer = Answer(
-            status=view.status,
-            reason=view.reason,
-            summary=render_itinerary(data, view.status, view.reason),
-            data=data,
-        )
-        return answer, []
+def board_itinerary_synthesizer() -> ItinerarySynthesizer:
+    """The travel itinerary of a run an LLM planned, rebuilt from the bookings on the board."""
+    return ItinerarySynthesizer(notes_from=board_notes)

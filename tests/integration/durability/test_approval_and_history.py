@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -153,23 +153,28 @@ class TwoTripsPlanner:
         return PlanOutcome(PlanUpdate())
 
 
-async def test_parallel_approval_interrupts_resume_by_interrupt_id(
-    data_dir: Path, inventory: Inventory, tmp_path: Path
-) -> None:
-    start = inventory.window()[0] + timedelta(days=70)
+def two_trips_manager(start: date) -> Domain:
+    """A managing domain that delegates an SFO-CDG and a JFK-LHR round trip to sub-orchestrators."""
     requests = [
         {"legs": [{"origin": "SFO", "destination": "CDG", "date": str(start)},
                   {"origin": "CDG", "destination": "SFO", "date": str(start + timedelta(days=3))}]},
         {"legs": [{"origin": "JFK", "destination": "LHR", "date": str(start)},
                   {"origin": "LHR", "destination": "JFK", "date": str(start + timedelta(days=3))}]},
     ]  # fmt: skip
-    manager = Domain(
+    return Domain(
         name="manager",
         description="delegates trips",
         workers=WorkerRegistry.of(delegate_worker(travel_domain(), name="book_trip")),
         planner=lambda ctx: TwoTripsPlanner(requests),
         synthesizer=lambda ctx: TemplateSynthesizer(),
     )
+
+
+async def test_parallel_approval_interrupts_resume_by_interrupt_id(
+    data_dir: Path, inventory: Inventory, tmp_path: Path
+) -> None:
+    start = inventory.window()[0] + timedelta(days=70)
+    manager = two_trips_manager(start)
     context = Context(data_dir=str(data_dir), approval="ask")
     async with open_checkpointer(str(tmp_path / "c.sqlite")) as saver:
         graph = build_graph(manager, checkpointer=saver)
@@ -231,19 +236,7 @@ async def test_sub_orchestrators_on_one_thread_never_share_a_booking(
 ) -> None:
     """Both sub-runs have a task 'book-flight-1'; the scope keeps their idempotency keys apart."""
     start = inventory.window()[0] + timedelta(days=75)
-    requests = [
-        {"legs": [{"origin": "SFO", "destination": "CDG", "date": str(start)},
-                  {"origin": "CDG", "destination": "SFO", "date": str(start + timedelta(days=3))}]},
-        {"legs": [{"origin": "JFK", "destination": "LHR", "date": str(start)},
-                  {"origin": "LHR", "destination": "JFK", "date": str(start + timedelta(days=3))}]},
-    ]  # fmt: skip
-    manager = Domain(
-        name="manager",
-        description="delegates trips",
-        workers=WorkerRegistry.of(delegate_worker(travel_domain(), name="book_trip")),
-        planner=lambda ctx: TwoTripsPlanner(requests),
-        synthesizer=lambda ctx: TemplateSynthesizer(),
-    )
+    manager = two_trips_manager(start)
     context = Context(data_dir=str(data_dir), approval="auto")
     async with open_checkpointer(str(tmp_path / "c.sqlite")) as saver:
         graph = build_graph(manager, checkpointer=saver)
