@@ -1,4 +1,8 @@
-"""Route functions: where the run goes after the orchestrator and after an approval."""
+"""Route functions: where the run goes after the orchestrator and after an approval.
+
+They are async although they do no I/O: LangGraph runs a sync route in its thread pool, and that
+hop was measured at about 0.14 ms per round (bench B1), a tenth of the framework's own cost.
+"""
 
 from __future__ import annotations
 
@@ -20,12 +24,13 @@ def _sends(state: OrchestratorState) -> list[Send]:
             inputs=task["inputs"],
             attempt=task["attempts"],
             scope=state.get("scope", ""),
+            round=state.get("round", 0),
         )
         sends.append(Send(task["worker"], payload))
     return sends
 
 
-def route_after_orchestrate(
+async def route_after_orchestrate(
     state: OrchestratorState,
 ) -> list[Send] | Literal["approve", "synthesize"]:
     """Every ready task to its worker in one superstep, else approval, else the answer."""
@@ -37,6 +42,6 @@ def route_after_orchestrate(
     return _sends(state)
 
 
-def route_after_approve(state: OrchestratorState) -> list[Send] | Literal["orchestrate"]:
+async def route_after_approve(state: OrchestratorState) -> list[Send] | Literal["orchestrate"]:
     """The approved tasks to their workers, or back to the orchestrator after a rejection."""
     return _sends(state) or "orchestrate"
