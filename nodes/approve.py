@@ -25,7 +25,7 @@ from nodes import StateNode
 from orchestrator import board
 from orchestrator.context import Context
 from orchestrator.domain import Domain
-from orchestrator.events import emit
+from orchestrator.events import annotate_trace, emit
 from state import LogEntry, OrchestratorState, Task
 
 
@@ -78,6 +78,8 @@ def make_approve(domain: Domain) -> StateNode:
         tasks = state.get("tasks") or {}
         batch = {i: tasks[i] for i in pending.get("task_ids", []) if i in tasks}
         round_no = state.get("round", 0)
+        info = runtime.execution_info
+        annotate_trace(thread_id=info.thread_id if info else None, round=round_no)
         question: dict[str, Any] = {"kind": "approval", **pending}
         while True:
             raw = interrupt(question)
@@ -105,6 +107,14 @@ def make_approve(domain: Domain) -> StateNode:
         keep = batch if decision.decision == "approve" else edited
         dropped = {i: {**t, "status": "cancelled"} for i, t in batch.items() if i not in keep}
         running = board.mark_dispatched(keep.values(), time.time())
+        for task_id, task in running.items():
+            emit(
+                runtime.stream_writer,
+                "task_dispatched",
+                round=round_no,
+                task_id=task_id,
+                worker=task["worker"],
+            )
         message = f"approved by user: {', '.join(keep) or 'nothing'}"
         if dropped:
             message += f"; dropped: {', '.join(dropped)}"

@@ -160,6 +160,7 @@ class _Round:
                 cancelled=update.cancel,
                 retried=update.retry,
                 reasons=update.decisions,
+                finish=update.finish.model_dump() if update.finish else None,
             )
         return update.finish
 

@@ -9,7 +9,7 @@ from langgraph.runtime import Runtime
 from nodes import StateNode
 from orchestrator.context import Context
 from orchestrator.domain import Domain
-from orchestrator.events import emit
+from orchestrator.events import annotate_trace, emit
 from orchestrator.planning import SynthesisView
 from state import FinalStatus, OrchestratorState
 
@@ -26,6 +26,8 @@ def make_synthesize(domain: Domain) -> StateNode:
     async def synthesize(state: OrchestratorState, runtime: Runtime[Context]) -> dict[str, Any]:
         ctx = runtime.context or Context()
         status = _final_status(state)
+        info = runtime.execution_info
+        annotate_trace(thread_id=info.thread_id if info else None, round=state.get("round", 0))
         view = SynthesisView(
             goal=state["goal"],
             request=state.get("request"),

@@ -12,7 +12,6 @@ import pytest
 from domains.travel.inventory import Inventory
 from domains.travel.services import INVENTORY_FILE
 
-
 MODEL_ENV = (
     "OPENAI_API_KEY",
     "OPENAI_BASE_URL",

@@ -1,0 +1,137 @@
+"""`orchestrator show THREAD` (a run's report) and `orchestrator graph` (the graph's structure).
+
+`show` prints the goal, the status, the plan as a tree, the timeline and the totals; `--format
+mermaid` prints a `flowchart` and a `gantt` instead, `--json` the report's data, and `--out
+FILE.png|FILE.svg` draws the plan and the timeline to an image (matplotlib, no network).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+import os
+import sys
+from typing import Any
+
+from rich.console import Console
+
+from graph.builder import build_graph
+from graph.persistence import open_checkpointer
+from orchestrator.cli.errors import EXIT_OK, UserError
+from orchestrator.report.load import load_report
+from orchestrator.report.mermaid import report_markdown, structure_graph, structure_mermaid
+from orchestrator.report.text import print_report
+
+IMAGE_SUFFIXES = (".png", ".svg")
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from orchestrator.cli import _common
+
+    show = sub.add_parser(
+        "show", help="a run's report: goal, status, plan, timeline, critical path, totals"
+    )
+    show.add_argument("thread_id", metavar="THREAD")
+    show.add_argument(
+        "--format",
+        choices=["text", "mermaid"],
+        default=None,
+        help="text (default) or mermaid (a flowchart of the plan and a gantt of the timeline)",
+    )
+    show.add_argument(
+        "--out",
+        metavar="FILE",
+        default=None,
+        help="draw the plan and the timeline to FILE.png or FILE.svg",
+    )
+    _common(show)
+
+    draw = sub.add_parser("graph", help="the orchestrator graph's structure: nodes and edges")
+    draw.add_argument(
+        "--format",
+        choices=["text", "mermaid"],
+        default=None,
+        help="text (default) or mermaid (LangGraph's own drawing, as Studio shows it)",
+    )
+    draw.add_argument("--out", metavar="FILE", default=None, help="draw it to FILE.png or .svg")
+    draw.add_argument("--json", action="store_true", help="nodes and edges as JSON")
+
+
+def check_image_target(path: str | None) -> None:
+    """Fails fast, before any work, on a file type we cannot draw or a missing matplotlib."""
+    if path is None:
+        return
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in IMAGE_SUFFIXES:
+        shown = suffix or "no extension"
+        raise UserError(f"--out must end in .png or .svg, not {shown} ({path})")
+    if importlib.util.find_spec("matplotlib") is None:
+        raise UserError(
+            "drawing images needs matplotlib, which is not installed: pip install matplotlib"
+        )
+
+
+def _stdout_console() -> Console:
+    # A pipe gets plain text, wide enough for the timeline bars (rich would assume 80 columns).
+    wide = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 120
+    return Console(file=sys.stdout, width=wide)
+
+
+async def show(args: argparse.Namespace) -> int:
+    from orchestrator.cli.commands import checkpoint_target, require_thread
+
+    check_image_target(args.out)
+    target = await checkpoint_target(args)
+    async with open_checkpointer(target) as saver:
+        graph = build_graph(checkpointer=saver)
+        await require_thread(graph, args.thread_id, target)
+        report = await load_report(graph, args.thread_id)
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2, default=str))
+    elif args.format == "mermaid":
+        print(report_markdown(report))
+    elif args.format == "text" or args.out is None:
+        print_report(report, _stdout_console())
+    if args.out:
+        from orchestrator.report.image import report_figure, save
+
+        written = await asyncio.to_thread(lambda: save(report_figure(report), args.out))
+        print(f"wrote {written}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _describe(graph: Any) -> list[str]:
+    drawable = structure_graph(graph)
+    lines = [f"{graph.name}: {len(drawable.nodes)} nodes, {len(drawable.edges)} edges"]
+    for edge in drawable.edges:
+        kind = "conditional (route or Send)" if edge.conditional else "always"
+        lines.append(f"  {edge.source:<16} -> {edge.target:<16} {kind}")
+    return lines
+
+
+async def draw_graph(args: argparse.Namespace) -> int:
+    check_image_target(args.out)
+    graph = build_graph()
+    if args.json:
+        drawable = structure_graph(graph)
+        data = {
+            "name": graph.name,
+            "nodes": list(drawable.nodes),
+            "edges": [
+                {"source": e.source, "target": e.target, "conditional": e.conditional}
+                for e in drawable.edges
+            ],
+        }
+        print(json.dumps(data, indent=2))
+    elif args.format == "mermaid":
+        print(structure_mermaid(graph))
+    elif args.format == "text" or args.out is None:
+        print("\n".join(_describe(graph)))
+    if args.out:
+        from orchestrator.report.image import save, structure_figure
+
+        written = await asyncio.to_thread(lambda: save(structure_figure(graph), args.out))
+        print(f"wrote {written}", file=sys.stderr)
+    return EXIT_OK

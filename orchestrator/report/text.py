@@ -1,0 +1,232 @@
+"""The report as text: a header, the plan as a tree, the timeline as a table, and the totals.
+
+Built from rich renderables, so a terminal gets colours and a pipe gets plain text (rich drops
+the styling when its output is not a terminal).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from orchestrator.report.model import Attempt, RunReport, Step, TaskNode
+
+BAR_WIDTH = 32
+
+STATUS_MARK = {
+    "done": ("✓", "green"),
+    "failed": ("✗", "red"),
+    "cancelled": ("-", "dim"),
+    "pending": ("·", "yellow"),
+    "running": ("▶", "yellow"),
+}
+RUN_STYLE = {
+    "completed": "bold green",
+    "partial": "bold yellow",
+    "failed": "bold red",
+    "awaiting_approval": "bold magenta",
+    "running": "bold yellow",
+}
+STEP_LABEL = {"plan": "plan", "approval": "approval", "synthesize": "synthesize"}
+STEP_STYLE = {"plan": "blue", "approval": "magenta", "synthesize": "cyan"}
+
+
+def seconds(value: float | None) -> str:
+    """A duration for people: `12 ms`, `3.40 s`, `2m 05s`."""
+    if value is None:
+        return "-"
+    if value < 1:
+        return f"{value * 1000:.0f} ms"
+    if value < 60:
+        return f"{value:.2f} s"
+    minutes, rest = divmod(value, 60)
+    return f"{minutes:.0f}m {rest:02.0f}s"
+
+
+def header(report: RunReport) -> RenderableType:
+    title = Text.assemble(
+        ("Run ", "bold"),
+        (report.thread_id or "(no thread)", "bold"),
+        "  ",
+        (report.status.upper(), RUN_STYLE.get(report.status, "bold")),
+    )
+    lines = [title, Text(f"Goal: {report.goal}")]
+    if report.reason:
+        lines.append(Text(f"Why:  {report.reason}"))
+    return Group(*lines)
+
+
+def _task_line(task: TaskNode) -> Text:
+    mark, style = STATUS_MARK.get(task.status, ("?", ""))
+    line = Text.assemble(
+        (f"{mark} ", style),
+        (task.id, "bold"),
+        "  ",
+        (task.worker, "cyan"),
+        "  ",
+        (task.status, style),
+    )
+    if task.seconds is not None:
+        line.append(f"  {seconds(task.seconds)}")
+    if task.attempts > 1:
+        line.append(f"  {task.attempts} attempts", "yellow")
+    if task.depends_on:
+        line.append(f"  after {', '.join(task.depends_on)}", "dim")
+    if task.critical:
+        line.append("  ◆ critical path", "bold red")
+    return line
+
+
+def plan_tree(report: RunReport) -> Tree:
+    """The plan: tasks grouped by the round that added them, with the round's decisions."""
+    tree = Tree(
+        Text(f"Plan: {len(report.tasks)} tasks in {report.totals.rounds} rounds", "bold"),
+        guide_style="dim",
+    )
+    for summary in report.rounds:
+        label = Text(f"round {summary.round}", "bold blue")
+        details = [f"{len(summary.added)} added"] if summary.added else []
+        if summary.dispatched:
+            details.append(f"{len(summary.dispatched)} dispatched")
+        if summary.planning_s is not None:
+            details.append(f"planned in {seconds(summary.planning_s)}")
+        if summary.tokens:
+            details.append(f"{summary.tokens:,} tokens")
+        if details:
+            label.append("  " + " · ".join(details), "dim")
+        branch = tree.add(label)
+        for decision in summary.decisions:
+            branch.add(Text.assemble(("» ", "dim"), (decision, "italic")))
+        for task in report.tasks:
+            if task.round == summary.round:
+                branch.add(_task_line(task))
+    return tree
+
+
+def _bar(start: float, end: float | None, wall: float, style: str) -> Text:
+    scale = BAR_WIDTH / wall if wall > 0 else 0.0
+    first = min(BAR_WIDTH - 1, int(start * scale))
+    last = BAR_WIDTH if end is None else max(first + 1, min(BAR_WIDTH, math.ceil(end * scale)))
+    return Text.assemble(" " * first, ("█" * (last - first), style), " " * (BAR_WIDTH - last))
+
+
+def _attempt_style(attempt: Attempt) -> str:
+    if attempt.ok is None:
+        return "yellow"
+    if not attempt.ok:
+        return "red"
+    return "bold red" if attempt.critical else "green"
+
+
+def timeline_table(report: RunReport) -> Table:
+    """Every orchestrator step and task attempt, in start order, with a bar on a shared scale."""
+    wall = report.totals.wall_s
+    table = Table(
+        title="Timeline (0 = run start; ◆ = critical path)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    for name, justify in [("round", "right"), ("what", "left"), ("worker / node", "left")]:
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for name in ("start", "end", "time"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    rows: list[tuple[float, int, Step | Attempt]] = [
+        (s.start, 0, s) for s in report.steps if s.kind in STEP_LABEL
+    ]
+    rows.extend((a.start, 1, a) for a in report.attempts)
+    for _start, _order, item in sorted(rows, key=lambda r: (r[0], r[1])):
+        if isinstance(item, Step):
+            style = STEP_STYLE[item.kind]
+            table.add_row(
+                str(item.round),
+                Text(STEP_LABEL[item.kind], style),
+                Text(", ".join(sorted(set(item.nodes))), "dim"),
+                seconds(item.start),
+                seconds(item.end) if item.end is not None else "open",
+                seconds(item.seconds),
+                _bar(item.start, item.end, wall, style),
+            )
+            continue
+        label = Text(item.task_id, "bold" if item.critical else "")
+        if item.attempt > 1:
+            label.append(f" #{item.attempt}", "yellow")
+        if item.critical:
+            label.append(" ◆", "bold red")
+        if item.ok is False:
+            label.append(" failed", "red")
+        table.add_row(
+            str(item.round),
+            label,
+            Text(item.worker, "cyan"),
+            seconds(item.start),
+            seconds(item.end) if item.end is not None else "running",
+            seconds(item.seconds),
+            _bar(item.start, item.end, wall, _attempt_style(item)),
+        )
+    return table
+
+
+def totals_table(report: RunReport) -> Table:
+    t = report.totals
+    table = Table(title="Totals", title_justify="left", box=None, show_header=False)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    statuses = ", ".join(f"{n} {status}" for status, n in sorted(t.by_status.items()))
+    table.add_row("tasks", f"{t.tasks} ({statuses or 'none'}), {t.attempts} attempts")
+    table.add_row("rounds", str(t.rounds))
+    table.add_row("wall time", seconds(t.wall_s))
+    table.add_row("worker time", f"{seconds(t.worker_s)} summed over attempts")
+    if t.planning_s is not None:
+        table.add_row("planning", f"{seconds(t.planning_s)} in the orchestrator node")
+    if t.approval_wait_s:
+        table.add_row("approval", f"{seconds(t.approval_wait_s)} waiting for a decision")
+    ratio = f"; worker time / wall time {t.worker_s / t.wall_s:.1f}" if t.wall_s > 0 else ""
+    table.add_row("parallelism", f"up to {t.max_parallel} tasks at once{ratio}")
+    path = " → ".join(_path_names(report.critical_path)) or "-"
+    table.add_row("critical path", f"{seconds(t.critical_path_s)} of worker time: {path}")
+    u = report.usage
+    if u.calls:
+        cost = f", ${u.cost_usd:,.4f}" if u.cost_usd is not None else ", cost unknown"
+        table.add_row(
+            "tokens",
+            f"{u.tokens:,} ({u.prompt_tokens:,} prompt + {u.completion_tokens:,} completion) "
+            f"in {u.calls} model call(s){cost}",
+        )
+    else:
+        table.add_row("tokens", "none (no model was called)")
+    return table
+
+
+def _path_names(keys: Sequence[str]) -> list[str]:
+    """`task#1` as `task`, a retry `task#2` as `task #2`."""
+    names = []
+    for key in keys:
+        task_id, attempt = key.rsplit("#", 1)
+        names.append(task_id if attempt == "1" else f"{task_id} #{attempt}")
+    return names
+
+
+def renderables(report: RunReport) -> list[RenderableType]:
+    """The whole report, in order; print them one after the other (or display them in Jupyter)."""
+    blank = Text("")
+    return [
+        header(report),
+        blank,
+        plan_tree(report),
+        blank,
+        timeline_table(report),
+        totals_table(report),
+    ]
+
+
+def print_report(report: RunReport, console: Console) -> None:
+    for part in renderables(report):
+        console.print(part)
