@@ -105,7 +105,14 @@ class _Round:
         }
 
     def _task(
-        self, task_id: str, worker: str, inputs: dict[str, Any], reason: str, *, reuse: bool = True
+        self,
+        task_id: str,
+        worker: str,
+        inputs: dict[str, Any],
+        reason: str,
+        *,
+        reuse: bool = True,
+        after: list[str] | None = None,
     ) -> str:
         """Adds a task, or reuses an identical search already on the board (never a side effect)."""
         if reuse:
@@ -118,8 +125,25 @@ class _Round:
         while unique in self.view.tasks or any(t.id == unique for t in self.add):
             n += 1
             unique = f"{task_id}-{n}"
-        self.add.append(NewTask(id=unique, worker=worker, inputs=inputs, reason=reason))
+        deps = sorted({d for d in after or [] if d in self.view.tasks})
+        self.add.append(
+            NewTask(id=unique, worker=worker, inputs=inputs, reason=reason, depends_on=deps)
+        )
         return unique
+
+    def _source(self, option: dict[str, Any]) -> list[str]:
+        """The finished search that found `option`: what a task built on it depends on."""
+        for task_id, task in self.view.tasks.items():
+            if task["status"] == "done" and task["worker"].startswith("search_"):
+                found = self.view.output_of(task_id) or {}
+                if any(o["id"] == option["id"] for o in found.get("options", [])):
+                    return [task_id]
+        return []
+
+    def _flights_around(self, leg: int) -> list[str]:
+        """The searches behind the flights that land before, and leave after, stay `leg`."""
+        legs = self.notes["legs"]
+        return [s for i in (leg, leg + 1) for s in self._source(legs[i]["choice"])]
 
     def _added_as_tasks(self) -> list[dict[str, Any]]:
         return [
@@ -288,8 +312,9 @@ class _Round:
             "max_results": 6,
         }
         why = f"{tier}-star rooms {stay['check_in']}..{stay['check_out']}"
+        after = self._flights_around(stay["leg"])
         stay["searches"].append(
-            self._task(f"hotels-{stay['leg'] + 1}", "search_hotels", inputs, why)
+            self._task(f"hotels-{stay['leg'] + 1}", "search_hotels", inputs, why, after=after)
         )
 
     def _car_search(self, car: dict[str, Any]) -> None:
@@ -302,7 +327,10 @@ class _Round:
             "max_results": 6,
         }
         why = f"{car_class or 'any'} car {car['pick_up']}..{car['drop_off']}"
-        car["searches"].append(self._task(f"cars-{car['leg'] + 1}", "search_cars", inputs, why))
+        after = self._flights_around(car["leg"])
+        car["searches"].append(
+            self._task(f"cars-{car['leg'] + 1}", "search_cars", inputs, why, after=after)
+        )
 
     def _stays(self) -> None:
         if not self.notes["stays"] and not self.notes.get("stays_planned"):
@@ -455,7 +483,9 @@ class _Round:
             "label": label,
             "price": round(price, 2),
         }
-        task_id = self._task(f"book-{slot}", "book", inputs, f"book {label}", reuse=False)
+        task_id = self._task(
+            f"book-{slot}", "book", inputs, f"book {label}", reuse=False, after=self._source(option)
+        )
         self.notes["bookings"][task_id] = {"slot": slot, "tried": [option["id"]]}
 
     def _book(self) -> None:
@@ -586,6 +616,7 @@ class _Round:
                         {"ref": ref, "reason": reason},
                         f"release {record['slot']}",
                         reuse=False,
+                        after=[task_id],
                     )
                     self.notes.setdefault("releases", []).append(release)
         self.decisions.append(

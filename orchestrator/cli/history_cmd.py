@@ -63,7 +63,7 @@ async def fork_run(args: argparse.Namespace) -> int:
         checkpoint_target,
         require_thread,
     )
-    from orchestrator.cli.progress import ProgressPrinter
+    from orchestrator.cli.live import progress_view
     from orchestrator.runner import drive, run_config
 
     if args.budget is not None and args.budget < 0:
@@ -81,12 +81,13 @@ async def fork_run(args: argparse.Namespace) -> int:
         except UnknownCheckpoint as exc:
             raise UserError(str(exc)) from None
         print(f"forked {args.thread_id}@{args.at} -> {new_thread}", file=sys.stderr)
-        outcome = await drive(
-            graph,
-            branch.start,
-            config=run_config(new_thread, context),
-            context=context,
-            on_event=ProgressPrinter(),
-            approver=_approver(args),
-        )
+        with progress_view(json_output=args.json) as on_event:
+            outcome = await drive(
+                graph,
+                branch.start,
+                config=run_config(new_thread, context),
+                context=context,
+                on_event=on_event,
+                approver=_approver(args),
+            )
     return _report(args, new_thread, outcome)
