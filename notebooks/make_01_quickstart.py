@@ -6,10 +6,14 @@ and run it again. Cell ids are fixed, so every run writes the same file.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+# The shared writer sits beside these scripts, which run as files, not as a package.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _build
 
 NOTEBOOK = Path(__file__).with_name("01_quickstart.ipynb")
 
@@ -221,24 +225,8 @@ print(final["status"], "-", final["reason"])""",
 
 
 def build() -> nbformat.NotebookNode:
-    notebook = new_notebook()
-    notebook.metadata.update(
-        {
-            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-            "language_info": {"name": "python"},
-        }
-    )
-    for n, (kind, source) in enumerate(CELLS, 1):
-        cell = new_markdown_cell(source) if kind == "md" else new_code_cell(source)
-        cell.id = f"cell-{n:02d}"
-        notebook.cells.append(cell)
-    return notebook
-
-
-def main() -> None:
-    nbformat.write(build(), NOTEBOOK)
-    print(f"wrote {NOTEBOOK}")
+    return _build.build(CELLS)
 
 
 if __name__ == "__main__":
-    main()
+    _build.write(CELLS, NOTEBOOK)

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.graph import START
 from langgraph.types import StateSnapshot
 
 from graph.builder import Graph
@@ -80,7 +81,7 @@ async def history(graph: Graph, thread_id: str) -> list[HistoryEntry]:
     entries: list[HistoryEntry] = []
     previous_next: list[str] = []
     for snapshot in reversed(snapshots):
-        ran = sorted(set(previous_next) - {"__start__"}) if entries else []
+        ran = sorted(set(previous_next) - {START}) if entries else []
         entries.append(_entry(snapshot, ran))
         previous_next = list(snapshot.next)
     return entries
@@ -125,7 +126,7 @@ async def fork(
     if request_changes:
         values["request"] = {**(values.get("request") or {}), **request_changes}
     target: RunnableConfig = {"configurable": {"thread_id": new_thread_id}}
-    if "__start__" in snapshot.next:
+    if START in snapshot.next:
         # Forking the input itself: start the new thread from the same (edited) input.
         return Fork(target, {"goal": values["goal"], "request": values.get("request")})
     workers = [

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from langgraph.graph import END, START
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
@@ -356,7 +357,7 @@ def _back_edges(nodes: Sequence[str], edges: Sequence[tuple[str, str]]) -> set[t
                 visit(target)
         state[node] = 2
 
-    for root in ["__start__", *nodes] if "__start__" in succ else nodes:
+    for root in [START, *nodes] if START in succ else nodes:
         if root not in state:
             visit(root)
     return back
@@ -378,7 +379,7 @@ def _layout(
         frontier = reached
     for node in nodes:
         depth.setdefault(node, max(depth.values()) + 1)
-    ends = {s for s, t in forward if t == "__end__"}
+    ends = {s for s, t in forward if t == END}
     out_same = {s for s, t in forward if depth[s] == depth[t]}
     layers: dict[int, list[str]] = {}
     for node in sorted(nodes, key=lambda n: (n in ends, n in out_same, nodes.index(n))):
@@ -418,7 +419,7 @@ def structure_figure(graph: Any) -> Figure:
     ax = fig.add_subplot()
     boxes = {}
     for node, (x, y) in pos.items():
-        special = node in ("__start__", "__end__")
+        special = node in (START, END)
         boxes[node] = _box(
             ax,
             x,

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.graph import START
 from langgraph.pregel import Pregel
 from langgraph.types import StateSnapshot
 
@@ -20,7 +21,7 @@ def checkpoint_of(snapshot: StateSnapshot) -> Checkpoint:
     """The times and dispatches the report needs from one history entry."""
     values: dict[str, Any] = dict(snapshot.values or {})
     tasks = values.get("tasks") or {}
-    sends_work = any(n not in ORCHESTRATOR_NODES and n != "__start__" for n in snapshot.next)
+    sends_work = any(n not in ORCHESTRATOR_NODES and n != START for n in snapshot.next)
     dispatch = tuple(
         (task_id, int(tasks[task_id]["attempts"]))
         for task_id in (values.get("dispatch") or [])

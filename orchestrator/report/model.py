@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from langgraph.graph import START
+
 from orchestrator.board import result_key
 from orchestrator.llm.usage import UsageTotals, usage_totals
 
@@ -303,7 +305,7 @@ def _kind(nodes: tuple[str, ...]) -> StepKind:
         return "approval"
     if "synthesize" in nodes:
         return "synthesize"
-    if "__start__" in nodes:
+    if START in nodes:
         return "input"
     return "work"
 

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from langgraph.graph import END, START
 from server_support import EXAMPLES, DevServer, assistant_id, example, sdk
 
 from domains.travel.models import TripRequest
@@ -39,10 +40,10 @@ async def test_graph_shows_the_orchestrator_every_worker_and_their_edges(
     async with sdk(server.url) as client:
         drawn = await client.assistants.get_graph(await assistant_id(client, "orchestrator"))
     nodes = {n["id"] for n in drawn["nodes"]}
-    assert {"__start__", "orchestrate", "approve", "synthesize", "__end__"} <= nodes
+    assert {START, "orchestrate", "approve", "synthesize", END} <= nodes
     assert nodes >= TRAVEL_WORKERS
     edges = {(e["source"], e["target"]): bool(e.get("conditional")) for e in drawn["edges"]}
-    assert edges[("__start__", "orchestrate")] is False
+    assert edges[(START, "orchestrate")] is False
     for worker in TRAVEL_WORKERS:
         assert edges[("orchestrate", worker)] is True  # the Send fan-out
         assert edges[(worker, "orchestrate")] is False  # every result goes back up
@@ -50,7 +51,7 @@ async def test_graph_shows_the_orchestrator_every_worker_and_their_edges(
     assert edges[("approve", "book")] is True
     assert edges[("approve", "cancel")] is True
     assert edges[("orchestrate", "synthesize")] is True
-    assert edges[("synthesize", "__end__")] is False
+    assert edges[("synthesize", END)] is False
 
 
 async def test_schemas_describe_the_trip_the_goal_and_the_limits(server: DevServer) -> None:

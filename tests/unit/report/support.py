@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from langgraph.graph import START
+
 from orchestrator.report.model import Checkpoint
 
 T0 = 1_700_000_000.0
@@ -130,7 +132,7 @@ def two_rounds() -> dict[str, Any]:
 
 
 TWO_ROUND_CHECKPOINTS = [
-    checkpoint(0.000, ["__start__"], 0),
+    checkpoint(0.000, [START], 0),
     checkpoint(0.001, ["orchestrate"], 0),
     checkpoint(0.010, ["sleep", "sleep", "sleep"], 1, ("a", 1), ("b", 1), ("c", 1)),
     checkpoint(0.520, ["orchestrate"], 1),
