@@ -133,13 +133,16 @@ def _run_slots(thread_id: str, scope: str, limit: int) -> asyncio.Semaphore:
 
 @asynccontextmanager
 async def _slot(slots: asyncio.Semaphore, heartbeat: Callable[[], None]) -> AsyncIterator[None]:
-    while True:
-        try:
-            await asyncio.wait_for(slots.acquire(), timeout=1.0)
-            break
-        except TimeoutError:
-            heartbeat()  # still queued, not stuck
-    heartbeat()
+    if slots.locked():
+        while True:
+            try:
+                await asyncio.wait_for(slots.acquire(), timeout=1.0)
+                break
+            except TimeoutError:
+                heartbeat()  # still queued, not stuck
+        heartbeat()
+    else:
+        await slots.acquire()  # a free slot: taken at once, no timer task needed
     try:
         yield
     finally:
