@@ -158,8 +158,8 @@ class OrchestratorState(TypedDict):
     busy_s: float
     """Seconds the run has spent working: planning, plus each batch's slowest task. Waiting for
     an approval or a resume does not count; `Context.deadline_s` bounds this."""
-    dispatch: list[str]
-    """Task ids the orchestrator sends to workers in this superstep."""
+    dispatch: list[WorkerPayload]
+    """What goes to the workers in this superstep: one payload per task, ready to `Send`."""
     notes: dict[str, Any]
     """The planner's own small scratchpad, kept between rounds."""
     approval: NotRequired[dict[str, Any] | None]
@@ -167,6 +167,14 @@ class OrchestratorState(TypedDict):
     status: RunStatus
     reason: str
     answer: Answer | None
+
+
+class RouteView(TypedDict):
+    """All a route function reads. Narrow on purpose: LangGraph reads (and copies) exactly the
+    channels a route's input type names, and the board need not be copied to route."""
+
+    status: RunStatus
+    dispatch: list[WorkerPayload]
 
 
 class WorkerPayload(TypedDict):

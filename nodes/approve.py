@@ -118,9 +118,10 @@ def make_approve(domain: Domain) -> StateNode:
         message = f"approved by user: {', '.join(keep) or 'nothing'}"
         if dropped:
             message += f"; dropped: {', '.join(dropped)}"
+        scope = state.get("scope", "")
         update.update(
             tasks={**dropped, **running},
-            dispatch=list(running),
+            dispatch=[board.payload(t, scope=scope, round_no=round_no) for t in running.values()],
             log=[LogEntry(round=round_no, kind="approval", message=message)],
         )
         return update

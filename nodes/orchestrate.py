@@ -175,8 +175,12 @@ class _Round:
         if plain or self.ctx.approval == "auto":
             # Side effects go last, so what they commit to is based on every search result.
             batch = plain or effects
-            self.apply(board.mark_dispatched(batch, self.started))
-            self.update["dispatch"] = [t["id"] for t in batch]
+            running = board.mark_dispatched(batch, self.started)
+            self.apply(running)
+            scope = self.state.get("scope", "")
+            self.update["dispatch"] = [
+                board.payload(t, scope=scope, round_no=self.number) for t in running.values()
+            ]
             for task in batch:
                 emit(
                     self.write,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from orchestrator.planning import NewTask
-from state import Task, TaskResult
+from state import Task, TaskResult, WorkerPayload
 
 
 def result_key(task_id: str, attempt: int) -> str:
@@ -101,6 +101,18 @@ def blocked_tasks(tasks: Mapping[str, Task]) -> list[Task]:
         if task["status"] == "pending"
         and any(tasks[dep]["status"] in ("failed", "cancelled") for dep in task["depends_on"])
     ]
+
+
+def payload(task: Task, *, scope: str, round_no: int) -> WorkerPayload:
+    """What a worker receives for one attempt of `task` (after `mark_dispatched`)."""
+    return WorkerPayload(
+        task_id=task["id"],
+        worker=task["worker"],
+        inputs=task["inputs"],
+        attempt=task["attempts"],
+        scope=scope,
+        round=round_no,
+    )
 
 
 def mark_dispatched(batch: Iterable[Task], now: float) -> dict[str, Task]:

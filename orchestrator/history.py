@@ -69,7 +69,7 @@ def _entry(snapshot: StateSnapshot, ran: list[str]) -> HistoryEntry:
         next=list(snapshot.next),
         round=round_no,
         status=str(values.get("status", "")),
-        dispatched=list(values.get("dispatch", [])) if dispatching else [],
+        dispatched=[p["task_id"] for p in values.get("dispatch", [])] if dispatching else [],
         decisions=decisions,
     )
 

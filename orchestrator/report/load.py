@@ -23,9 +23,9 @@ def checkpoint_of(snapshot: StateSnapshot) -> Checkpoint:
     tasks = values.get("tasks") or {}
     sends_work = any(n not in ORCHESTRATOR_NODES and n != START for n in snapshot.next)
     dispatch = tuple(
-        (task_id, int(tasks[task_id]["attempts"]))
-        for task_id in (values.get("dispatch") or [])
-        if sends_work and task_id in tasks
+        (p["task_id"], int(p["attempt"]))
+        for p in (values.get("dispatch") or [])
+        if sends_work and p["task_id"] in tasks
     )
     at = datetime.fromisoformat(snapshot.created_at).timestamp() if snapshot.created_at else 0.0
     return Checkpoint(
