@@ -44,6 +44,9 @@ test: lint typecheck
 bench: $(BIN)/.ready-dev
 	$(BIN)/python -m bench
 
+bench-smoke: $(BIN)/.ready-dev
+	$(BIN)/python -m bench --smoke
+
 serve: $(BIN)/.ready-dev
 	@# The same test langgraph dev makes before it silently moves to another port.
 	@$(BIN)/python -c 'import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", $(PORT)))' 2>/dev/null || { \
