@@ -115,7 +115,7 @@ def make_approve(domain: Domain) -> StateNode:
                 task_id=task_id,
                 worker=task["worker"],
             )
-        message = f"approved by user: {', '.join(keep) or 'nothing'}"
+        message = f"approved: {', '.join(keep) or 'nothing'}"
         if dropped:
             message += f"; dropped: {', '.join(dropped)}"
         scope = state.get("scope", "")

@@ -177,6 +177,15 @@ class _Round:
             batch = plain or effects
             running = board.mark_dispatched(batch, self.started)
             self.apply(running)
+            if not plain:
+                self.log.append(
+                    LogEntry(
+                        round=self.number,
+                        kind="approval",
+                        message=f"approved automatically (Context.approval=auto): "
+                        f"{', '.join(running)}",
+                    )
+                )
             scope = self.state.get("scope", "")
             self.update["dispatch"] = [
                 board.payload(t, scope=scope, round_no=self.number) for t in running.values()

@@ -68,7 +68,7 @@ async def test_approve_runs_the_side_effects(memory_saver: InMemorySaver) -> Non
     assert out["status"] == "completed"
     assert h.calls == {"c1": 1, "c2": 1}
     approvals = log_of(await h.values(), "approval")
-    assert [e["message"] for e in approvals] == ["approved by user: c1, c2"]
+    assert [e["message"] for e in approvals] == ["approved: c1, c2"]
 
 
 async def test_reject_cancels_the_side_effects_and_logs_the_reason(
@@ -110,9 +110,7 @@ async def test_edit_can_drop_a_task(memory_saver: InMemorySaver) -> None:
     values = await h.values()
     assert values["tasks"]["c1"]["status"] == "done"
     assert values["tasks"]["c2"]["status"] == "cancelled"
-    assert [e["message"] for e in log_of(values, "approval")] == [
-        "approved by user: c1; dropped: c2"
-    ]
+    assert [e["message"] for e in log_of(values, "approval")] == ["approved: c1; dropped: c2"]
 
 
 async def test_edit_can_change_inputs(memory_saver: InMemorySaver) -> None:
@@ -190,7 +188,8 @@ async def test_auto_runs_side_effects_without_pausing_after_the_plain_tasks(
     assert out["status"] == "completed"
     assert "__interrupt__" not in out
     assert [r.task_id for r in h.domain.call_log.records] == ["search", "c1"]
-    assert log_of(await h.values(), "approval") == []
+    approvals = [e["message"] for e in log_of(await h.values(), "approval")]
+    assert approvals == ["approved automatically (Context.approval=auto): c1"]
 
 
 async def test_a_pause_survives_reopening_the_checkpointer(sqlite_path: str) -> None:
