@@ -1,9 +1,10 @@
 """B4 LLM calls, tokens and wall time: our LLM orchestrator against a langgraph-supervisor.
 
 Both systems plan the same travel scenarios against one scripted OpenAI-compatible loopback
-server (`bench.loopback`) with a fixed latency per call, and both run the same travel workers on
-private copies of the same inventory. Each is scripted with the fewest calls its architecture
-needs to search every leg, the stays and the cars, book everything and answer:
+server (`orchestrator.testing.scripted_openai`) with a fixed latency per call, and both run the
+same travel workers on private copies of the same inventory. Each is scripted with the fewest
+calls its architecture needs to search every leg, the stays and the cars, book everything and
+answer:
 
 - ours (`Context(planner="llm")`): one planning call per round (all flight searches; then every
   hotel and car search; then every booking; then `finish`), plus one call for the prose answer
@@ -41,12 +42,18 @@ from bench.common import (
     prose,
     ratio,
 )
-from bench.loopback import Call, Calls, LoopbackLLM, Reply, loopback_llm
 from domains.travel.inventory import Inventory
 from domains.travel.models import Leg, TripRequest
 from domains.travel.services import INVENTORY_FILE
 from orchestrator.context import Context
-from orchestrator.testing.scripted_openai import Text
+from orchestrator.testing.scripted_openai import (
+    Call,
+    Calls,
+    Reply,
+    ScriptedOpenAI,
+    Text,
+    scripted_openai,
+)
 from orchestrator.workers import WorkerCall, WorkerSpec
 
 KEY = "B4"
@@ -292,7 +299,7 @@ def _booked(data_dir: Path, thread: str) -> int:
 
 
 async def run_ours(
-    server: LoopbackLLM, s: Scenario, data_dir: Path, *, prose_answer: bool
+    server: ScriptedOpenAI, s: Scenario, data_dir: Path, *, prose_answer: bool
 ) -> Outcome:
     from graph.builder import build_graph
     from orchestrator.runner import run_config
@@ -321,7 +328,7 @@ async def run_ours(
     return _outcome(server, system, s, sw.timing.wall, _booked(data_dir, thread))
 
 
-def _expect(server: LoopbackLLM, ok: bool, why: str) -> None:
+def _expect(server: ScriptedOpenAI, ok: bool, why: str) -> None:
     if server.errors or server.left or not ok:
         raise RuntimeError(
             f"the scripted run went off script: {why}; server errors {server.errors}, "
@@ -329,7 +336,9 @@ def _expect(server: LoopbackLLM, ok: bool, why: str) -> None:
         )
 
 
-def _outcome(server: LoopbackLLM, system: str, s: Scenario, seconds: float, booked: int) -> Outcome:
+def _outcome(
+    server: ScriptedOpenAI, system: str, s: Scenario, seconds: float, booked: int
+) -> Outcome:
     expected = len(s.bookings())
     if booked != expected:
         raise RuntimeError(f"{system} booked {booked} items on {s.name}, not {expected}")
@@ -387,7 +396,7 @@ def worker_tools(context: Context, thread: str) -> dict[str, Any]:
 
 
 async def run_supervisor(
-    server: LoopbackLLM, s: Scenario, data_dir: Path, *, agents: bool
+    server: ScriptedOpenAI, s: Scenario, data_dir: Path, *, agents: bool
 ) -> Outcome:
     import openai
     from langchain_openai import ChatOpenAI
@@ -449,7 +458,7 @@ async def run_supervisor(
     return _outcome(server, system, s, sw.timing.wall, _booked(data_dir, thread))
 
 
-def _systems(server: LoopbackLLM, s: Scenario) -> list[Callable[[Path], Awaitable[Outcome]]]:
+def _systems(server: ScriptedOpenAI, s: Scenario) -> list[Callable[[Path], Awaitable[Outcome]]]:
     return [
         lambda d: run_ours(server, s, d, prose_answer=False),
         lambda d: run_ours(server, s, d, prose_answer=True),
@@ -462,7 +471,7 @@ async def measure(settings: Settings, latency_s: float) -> list[Outcome]:
     template = inventory_template(settings)
     found: list[Outcome] = []
     dirs = (f"b4-{n}" for n in itertools.count())
-    with _hermetic_env(), loopback_llm() as server:
+    with _hermetic_env(), scripted_openai() as server:
         plans = scenarios(Inventory(template), settings.smoke)
         if not settings.smoke:  # warm-up at no latency: imports, clients, schema caches
             for system in _systems(server, plans[0]):
@@ -514,7 +523,8 @@ def run(settings: Settings) -> Report:
         method=prose(
             f"""
             Each system runs each travel scenario once against one scripted OpenAI-compatible
-            loopback server (`bench.loopback`, real HTTP and the real `ChatOpenAI` client) that
+            loopback server (`orchestrator.testing.scripted_openai`, real HTTP and the real
+            `ChatOpenAI` client) that
             waits {latency_s * 1000:.0f} ms before every answer and estimates tokens the same
             way for everyone: characters of the messages and tool schemas ÷ 4 for the prompt,
             characters of the answer ÷ 4 for the completion. Both run the same travel workers

@@ -59,7 +59,26 @@ class Slow:
     reply: Any
 
 
-Reply = dict[str, Any] | list[Any] | Text | Raw | Fail | Slow
+@dataclass(frozen=True)
+class Call:
+    """One tool call chosen by name, for `Calls`."""
+
+    name: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Calls:
+    """An answer made of tool calls by name, in order: a handoff to a chosen agent, or parallel
+    calls when there are several. Refused (HTTP 500, recorded in `errors`) when a call names a
+    tool the request does not offer, or several calls answer a request that disabled parallel
+    tool calls: no script can claim calls the client could not have received."""
+
+    calls: tuple[Call, ...]
+    content: str = ""
+
+
+Reply = dict[str, Any] | list[Any] | Text | Raw | Calls | Fail | Slow
 
 
 @dataclass
@@ -74,12 +93,31 @@ class ScriptedOpenAI:
     """Added to every reply, to model a real endpoint's latency."""
     usage: tuple[int, int] | None = None
     """(prompt, completion) tokens to report; None estimates them from the text sizes."""
+    errors: list[str] = field(default_factory=list)
+    """Why scripted answers were refused (see `Calls`)."""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    """Token totals of the answers sent, as reported to the client."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     base_url: str = ""
 
     def script(self, *replies: Reply) -> None:
         with self.lock:
             self.replies.extend(replies)
+
+    def reset(self) -> None:
+        """Forgets the script and everything recorded, to reuse the server for another run."""
+        with self.lock:
+            self.replies.clear()
+            self.requests.clear()
+            self.headers.clear()
+            self.errors.clear()
+            self.prompt_tokens = self.completion_tokens = 0
+
+    @property
+    def left(self) -> int:
+        """Scripted replies not used yet."""
+        return len(self.replies)
 
     def next_reply(self) -> Reply:
         with self.lock:
@@ -96,30 +134,46 @@ def _structured_text(reply: dict[str, Any] | list[Any]) -> str:
     return json.dumps(reply)
 
 
+def _tool_call(name: str, arguments: str) -> dict[str, Any]:
+    return {
+        "id": f"call_{uuid.uuid4().hex[:12]}",
+        "type": "function",
+        "function": {"name": name, "arguments": arguments},
+    }
+
+
 def _message(
-    request: dict[str, Any], reply: dict[str, Any] | list[Any] | Text | Raw
+    request: dict[str, Any], reply: dict[str, Any] | list[Any] | Text | Raw | Calls
 ) -> dict[str, Any]:
     tools = request.get("tools") or []
     if isinstance(reply, Text):
         return {"role": "assistant", "content": reply.content}
+    if isinstance(reply, Calls):
+        return {
+            "role": "assistant",
+            "content": reply.content or None,
+            "tool_calls": [_tool_call(c.name, json.dumps(c.args)) for c in reply.calls],
+        }
     text = reply.text if isinstance(reply, Raw) else _structured_text(reply)
     if tools:
         name = tools[0]["function"]["name"]
         choice = request.get("tool_choice")
         if isinstance(choice, dict):
             name = choice.get("function", {}).get("name", name)
-        return {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": f"call_{uuid.uuid4().hex[:12]}",
-                    "type": "function",
-                    "function": {"name": name, "arguments": text},
-                }
-            ],
-        }
+        return {"role": "assistant", "content": None, "tool_calls": [_tool_call(name, text)]}
     return {"role": "assistant", "content": text}
+
+
+def _refusal(request: dict[str, Any], message: dict[str, Any]) -> str | None:
+    """Why a scripted answer is one this request could not have received, or None."""
+    calls = message.get("tool_calls") or []
+    offered = {t["function"]["name"] for t in request.get("tools") or []}
+    unknown = [c["function"]["name"] for c in calls if c["function"]["name"] not in offered]
+    if unknown:
+        return f"the script calls {unknown}, which the request does not offer ({sorted(offered)})"
+    if len(calls) > 1 and request.get("parallel_tool_calls") is False:
+        return f"the script makes {len(calls)} tool calls but the request disabled parallel calls"
+    return None
 
 
 def _pieces(text: str, n: int = 3) -> list[str]:
@@ -134,7 +188,9 @@ def _usage(
     if server.usage is not None:
         prompt, completion = server.usage
     else:
-        prompt = max(1, len(json.dumps(request.get("messages", []))) // 4)
+        # Tool schemas are billed as prompt tokens by real endpoints, so they count here too.
+        asked = json.dumps(request.get("messages", [])) + json.dumps(request.get("tools", []))
+        prompt = max(1, len(asked) // 4)
         completion = max(1, len(json.dumps(message)) // 4)
     return {
         "prompt_tokens": prompt,
@@ -202,7 +258,15 @@ def _handler(server: ScriptedOpenAI) -> type[BaseHTTPRequestHandler]:
                 )
                 return
             message = _message(request, reply)
+            if isinstance(reply, Calls) and (refused := _refusal(request, message)):
+                with server.lock:
+                    server.errors.append(refused)
+                self._json(500, {"error": {"message": refused, "type": "scripted", "code": 500}})
+                return
             usage = _usage(server, request, message)
+            with server.lock:
+                server.prompt_tokens += usage["prompt_tokens"]
+                server.completion_tokens += usage["completion_tokens"]
             model = request.get("model", "scripted")
             if request.get("stream"):
                 wants_usage = bool((request.get("stream_options") or {}).get("include_usage"))
@@ -244,14 +308,14 @@ def _handler(server: ScriptedOpenAI) -> type[BaseHTTPRequestHandler]:
             deltas: list[dict[str, Any]] = []
             calls = message.get("tool_calls")
             if calls:
-                call = calls[0]
-                # The first chunk names the function; the arguments follow in pieces.
-                for n, piece in enumerate(_pieces(call["function"]["arguments"])):
-                    part: dict[str, Any] = {"index": 0, "function": {"arguments": piece}}
-                    if n == 0:
-                        part.update(id=call["id"], type="function")
-                        part["function"]["name"] = call["function"]["name"]
-                    deltas.append({"tool_calls": [part]})
+                for index, call in enumerate(calls):
+                    # Each call's first chunk names the function; its arguments follow in pieces.
+                    for n, piece in enumerate(_pieces(call["function"]["arguments"])):
+                        part: dict[str, Any] = {"index": index, "function": {"arguments": piece}}
+                        if n == 0:
+                            part.update(id=call["id"], type="function")
+                            part["function"]["name"] = call["function"]["name"]
+                        deltas.append({"tool_calls": [part]})
             else:
                 deltas = [{"content": piece} for piece in _pieces(message["content"] or "")]
             deltas[0] = {"role": "assistant", **deltas[0]}

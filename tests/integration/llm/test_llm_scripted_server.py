@@ -10,7 +10,7 @@ import pytest
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel
 
-from orchestrator.testing.scripted_openai import ScriptedOpenAI, Text
+from orchestrator.testing.scripted_openai import Call, Calls, ScriptedOpenAI, Text
 
 
 class Thing(BaseModel):
@@ -71,3 +71,46 @@ async def test_streams_come_in_pieces_and_usage_only_when_asked(server: Scripted
     assert text == "one two three four five six"
     assert sum(1 for c in chunks if c.choices and c.choices[0].delta.content) > 1
     assert all(c.usage is None for c in chunks), "no usage chunk unless include_usage"
+
+
+def lookup(city: str) -> str:
+    """Looks a city up."""
+    return city
+
+
+def convert(amount: float) -> float:
+    """Converts an amount."""
+    return amount
+
+
+@pytest.mark.parametrize("streaming", [False, True], ids=["plain", "streamed"])
+async def test_calls_answers_with_several_tool_calls_chosen_by_name(
+    server: ScriptedOpenAI, streaming: bool
+) -> None:
+    server.script(Calls((Call("lookup", {"city": "Paris"}), Call("convert", {"amount": 3.5}))))
+    async with openai.DefaultAsyncHttpxClient() as http:
+        model = ChatOpenAI(
+            model="m", base_url=server.base_url, streaming=streaming, max_retries=0,
+            http_async_client=http,
+        ).bind_tools([lookup, convert])  # fmt: skip
+        message = await model.ainvoke("two things at once")
+
+    assert [(c["name"], c["args"]) for c in message.tool_calls] == [
+        ("lookup", {"city": "Paris"}),
+        ("convert", {"amount": 3.5}),
+    ]
+    assert server.prompt_tokens > 0 and server.left == 0 and server.errors == []
+
+
+async def test_calls_the_request_could_not_get_are_refused(server: ScriptedOpenAI) -> None:
+    server.script(Calls((Call("book_everything"),)))
+    async with openai.DefaultAsyncHttpxClient() as http:
+        model = ChatOpenAI(
+            model="m", base_url=server.base_url, max_retries=0, http_async_client=http
+        ).bind_tools([lookup])
+        with pytest.raises(openai.InternalServerError):
+            await model.ainvoke("anything")
+
+    assert server.errors == [
+        "the script calls ['book_everything'], which the request does not offer (['lookup'])"
+    ]
