@@ -41,11 +41,11 @@ It runs **offline**: the embedded inventory and the rules planner, no key, no ne
 import os
 import sys
 import tempfile
-from datetime import date, timedelta
+from datetime import date
 
 from langgraph.checkpoint.memory import InMemorySaver
 
-from domains.travel.models import Leg, TripRequest
+from domains.travel.request import showcase_trip
 from domains.travel.services import inventory_at
 from graph import build_graph
 from orchestrator.cli.approval import render_approval
@@ -70,19 +70,10 @@ for bad hours), then searches hotels and cars for the dates those flights imply.
     (
         "code",
         """\
-start = first_day + timedelta(days=45)
-trip = TripRequest(
-    legs=[
-        Leg(origin="SFO", destination="JFK", date=start),
-        Leg(origin="JFK", destination="CDG", date=start + timedelta(days=3)),
-        Leg(origin="CDG", destination="SFO", date=start + timedelta(days=7)),
-    ],
-    travelers=2,
-    budget=7000,
-    hotel_tier=4,
-    car=True,
-)
-print(trip.goal())""",
+# The same trip `make demo` books: SFO -> JFK -> CDG -> SFO for two, with a car, under $7,000.
+trip = showcase_trip(first_day)
+print(trip.goal())
+print(trip.model_dump_json(indent=2))""",
     ),
     (
         "md",

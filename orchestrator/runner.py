@@ -35,11 +35,6 @@ def run_config(thread_id: str, context: Context) -> RunnableConfig:
     return {"configurable": {"thread_id": thread_id}, "max_concurrency": context.max_parallel}
 
 
-async def pending_interrupts(graph: Graph, config: RunnableConfig) -> list[dict[str, Any]]:
-    snapshot = await graph.aget_state(config)
-    return [{"id": i.id, "value": i.value} for i in snapshot.interrupts]
-
-
 async def drive(
     graph: Graph,
     start: dict[str, Any] | Command[Any] | None,
@@ -58,8 +53,8 @@ async def drive(
             _namespace, payload = event
             if on_event is not None and isinstance(payload, dict):
                 on_event(payload)
-        paused = await pending_interrupts(graph, config)
         snapshot = await graph.aget_state(config)
+        paused = [{"id": i.id, "value": i.value} for i in snapshot.interrupts]
         if not paused or approver is None:
             return RunOutcome(values=dict(snapshot.values), paused=paused)
         answers = {p["id"]: await approver(p["value"]) for p in paused}

@@ -101,3 +101,19 @@ def round_trip_legs(origin: str, destination: str, depart: date, back: date | No
     if back is not None:
         legs.append(Leg(origin=destination.upper(), destination=origin.upper(), date=back))
     return legs
+
+
+def showcase_trip(today: date) -> TripRequest:
+    """The demo: a three-city trip whose cheapest good flights include a red-eye."""
+    start = today + timedelta(days=45)
+    return TripRequest(
+        legs=[
+            Leg(origin="SFO", destination="JFK", date=start),
+            Leg(origin="JFK", destination="CDG", date=start + timedelta(days=3)),
+            Leg(origin="CDG", destination="SFO", date=start + timedelta(days=7)),
+        ],
+        travelers=2,
+        budget=7000,
+        hotel_tier=4,
+        car=True,
+    )

@@ -8,7 +8,6 @@ import json
 import sys
 import uuid
 from collections.abc import Sequence
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from domains.travel.request import (
     parse_day,
     parse_leg,
     round_trip_legs,
+    showcase_trip,
 )
 from domains.travel.services import INVENTORY_FILE, inventory_at
 from graph.builder import Graph, build_graph
@@ -168,22 +168,6 @@ def _legs(args: argparse.Namespace) -> list[Leg]:
     depart = parse_day(args.depart, "--depart")
     back = parse_day(args.back, "--return") if args.back else None
     return round_trip_legs(args.origin, args.destination, depart, back)
-
-
-def showcase_trip(today: date) -> TripRequest:
-    """The demo: a three-city trip whose cheapest good flights include a red-eye."""
-    start = today + timedelta(days=45)
-    return TripRequest(
-        legs=[
-            Leg(origin="SFO", destination="JFK", date=start),
-            Leg(origin="JFK", destination="CDG", date=start + timedelta(days=3)),
-            Leg(origin="CDG", destination="SFO", date=start + timedelta(days=7)),
-        ],
-        travelers=2,
-        budget=7000,
-        hotel_tier=4,
-        car=True,
-    )
 
 
 async def demo(args: argparse.Namespace) -> int:
