@@ -16,7 +16,7 @@ from nodes.synthesize import make_synthesize
 from nodes.work import make_error_handler, make_worker_node, retry_policy, timeout_policy
 from orchestrator.context import Context
 from orchestrator.domain import Domain
-from state import InputState, OrchestratorState, OutputState, WorkerPayload
+from state import InputState, OrchestratorState, OutputState
 
 Graph = CompiledStateGraph[OrchestratorState, Context, InputState, OutputState]
 
@@ -50,7 +50,10 @@ def build_graph(
         builder.add_node(  # type: ignore[call-overload]
             spec.name,
             make_worker_node(spec),
-            input_schema=WorkerPayload,
+            # A worker is only ever reached by `Send`, whose payload (a `WorkerPayload`) bypasses
+            # the channels. Naming WorkerPayload here would add its keys as four channels that
+            # are never written, yet copied and versioned every superstep (bench B1).
+            input_schema=OrchestratorState,
             retry_policy=retry_policy(spec),
             timeout=timeout_policy(spec),
             # LangGraph injects `NodeError` by annotation; its stubs only know state-only handlers.

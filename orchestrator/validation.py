@@ -90,14 +90,15 @@ def validate_update(
     """Every reason to refuse `update`, or its new tasks with schema-normalized inputs."""
     result = Validated()
     errors = result.errors
-    seen: set[str] = set()
+    new_by_id: dict[str, NewTask] = {}
     for new in update.add:
-        if new.id in tasks or new.id in seen:
+        if new.id in tasks or new.id in new_by_id:
             errors.append(f"duplicate task id {new.id!r}: every task needs a new, unique id")
-        seen.add(new.id)
+        new_by_id[new.id] = new
 
-    new_by_id = {t.id: t for t in update.add}
-    failed_before = failure_counts(tasks)
+    # Runs every round: the board scan and the signatures (a canonical JSON dump each) are paid
+    # only when there are new tasks, and signatures only when something has failed before.
+    failed_before = failure_counts(tasks) if update.add else {}
     for new in update.add:
         spec = workers.get(new.worker)
         if spec is None:
@@ -114,7 +115,7 @@ def validate_update(
         for dep in new.depends_on:
             if dep not in tasks and dep not in new_by_id:
                 errors.append(f"task {new.id!r} depends on {dep!r}, which does not exist")
-        failures = failed_before.get(task_signature(new.worker, inputs), 0)
+        failures = failed_before.get(task_signature(new.worker, inputs), 0) if failed_before else 0
         if failures >= context.max_identical_failures:
             errors.append(
                 f"task {new.id!r} repeats work that already failed {failures} times "
@@ -122,7 +123,8 @@ def validate_update(
             )
         result.new_tasks.append(new.model_copy(update={"inputs": inputs}))
 
-    if cycle := _find_cycle(new_by_id):
+    # Only new tasks can close a cycle (existing tasks cannot point at new ones).
+    if any(new.depends_on for new in update.add) and (cycle := _find_cycle(new_by_id)):
         errors.append("dependency cycle: " + " -> ".join(cycle))
 
     for task_id in update.cancel:
