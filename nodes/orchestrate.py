@@ -25,6 +25,10 @@ from state import FinalStatus, LogEntry, OrchestratorState, Task, Usage
 
 FINAL_STATUSES = frozenset({"completed", "partial", "failed"})
 
+STEADY_KEYS = ("first_round", "idle_rounds", "status", "dispatch")
+"""Keys a round usually writes unchanged. Every write is applied, versioned and checkpointed
+whether or not it changes anything, so a round leaves out the ones equal to the state's."""
+
 
 def _batch_seconds(finished: Mapping[str, Task]) -> float:
     """How long the batch that just finished kept the run busy: its slowest task."""
@@ -259,6 +263,10 @@ def make_orchestrate(domain: Domain) -> StateNode:
             update["log"] = this.log
         if this.usage:
             update["usage"] = this.usage
+        current: Mapping[str, Any] = state
+        for key in STEADY_KEYS:
+            if key in update and key in current and update[key] == current[key]:
+                del update[key]
         return update
 
     return orchestrate
