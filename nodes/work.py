@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from orchestrator.board import result_key
 from orchestrator.context import Context
+from orchestrator.deadlines import deadline
 from orchestrator.events import annotate_trace, emit
 from orchestrator.workers import TaskFailed, WorkerCall, WorkerSpec
 from state import TaskResult, WorkerPayload
@@ -206,7 +207,7 @@ async def _attempt(spec: WorkerSpec[Any, Any], inputs: Any, call: WorkerCall, ct
     """One attempt, bounded by `Context.worker_timeout_s`, else by the worker's own timeout."""
     seconds = ctx.worker_timeout_s or spec.timeout_s
     try:
-        async with asyncio.timeout(seconds):
+        async with deadline(seconds):
             return await spec.run(inputs, call)
     except TimeoutError as exc:
         raise WorkerTimeout(seconds) from exc
