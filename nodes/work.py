@@ -113,40 +113,72 @@ def timeout_policy(spec: WorkerSpec[Any, Any]) -> TimeoutPolicy:
     return TimeoutPolicy(idle_timeout=spec.timeout_s * BACKSTOP_FACTOR, refresh_on="heartbeat")
 
 
-_slots: weakref.WeakValueDictionary[tuple[int, str, str, int], asyncio.Semaphore] = (
-    weakref.WeakValueDictionary()
-)
+class _RunSlots:
+    """One run's worker slots in this process, and how many tasks hold or wait for one."""
+
+    __slots__ = ("semaphore", "users")
+
+    def __init__(self, limit: int) -> None:
+        self.semaphore = asyncio.Semaphore(limit)
+        self.users = 0
 
 
-def _run_slots(thread_id: str, scope: str, limit: int) -> asyncio.Semaphore:
+KEEP_IDLE_SLOTS = 256
+"""Idle runs' slots kept per event loop. Creating them anew for every task (as a weak cache
+did, since nothing holds them between supersteps) cost about 0.015x of a B1 round."""
+
+_slots: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[str, str, int], _RunSlots]
+] = weakref.WeakKeyDictionary()
+
+
+def _run_slots(thread_id: str, scope: str, limit: int) -> _RunSlots:
     """The run's worker slots (`Context.max_parallel`), shared by its tasks in this process.
 
     Keyed by scope too: a delegated sub-run gets its own slots, so a parent task holding a slot
     while it waits for its sub-run can never starve that sub-run's workers.
     """
-    key = (id(asyncio.get_running_loop()), thread_id, scope, limit)
-    slots = _slots.get(key)
+    loop = asyncio.get_running_loop()
+    of_loop = _slots.get(loop)
+    if of_loop is None:
+        of_loop = _slots[loop] = {}
+    key = (thread_id, scope, limit)
+    slots = of_loop.get(key)
     if slots is None:
-        slots = _slots[key] = asyncio.Semaphore(limit)
+        if len(of_loop) >= KEEP_IDLE_SLOTS:
+            for idle in [k for k, s in of_loop.items() if not s.users]:
+                del of_loop[idle]
+        slots = of_loop[key] = _RunSlots(limit)
     return slots
 
 
-async def _take_slot(slots: asyncio.Semaphore, heartbeat: Callable[[], None]) -> None:
-    """Waits for one of the run's slots; the caller releases it.
+async def _take_slot(slots: _RunSlots, heartbeat: Callable[[], None]) -> None:
+    """Waits for one of the run's slots; `_give_slot` hands it back.
 
     A plain coroutine, not a context manager: a free slot is the common case, and it is taken
     without a timer task or a generator frame (bench B1 counts every microsecond per task).
     """
-    if not slots.locked():
-        await slots.acquire()
-        return
-    while True:
-        try:
-            await asyncio.wait_for(slots.acquire(), timeout=1.0)
-            break
-        except TimeoutError:
-            heartbeat()  # still queued, not stuck
-    heartbeat()
+    slots.users += 1
+    semaphore = slots.semaphore
+    try:
+        if not semaphore.locked():
+            await semaphore.acquire()
+            return
+        while True:
+            try:
+                await asyncio.wait_for(semaphore.acquire(), timeout=1.0)
+                break
+            except TimeoutError:
+                heartbeat()  # still queued, not stuck
+        heartbeat()
+    except BaseException:
+        slots.users -= 1  # cancelled while queued: it never got the slot
+        raise
+
+
+def _give_slot(slots: _RunSlots) -> None:
+    slots.semaphore.release()
+    slots.users -= 1
 
 
 def make_worker_node(spec: WorkerSpec[Any, Any]) -> WorkerNode:
@@ -188,7 +220,7 @@ def make_worker_node(spec: WorkerSpec[Any, Any]) -> WorkerNode:
                 raise RetriesExhausted(attempt, exc) from exc
             raise
         finally:
-            slots.release()
+            _give_slot(slots)
         if not isinstance(output, spec.output_model):
             output = spec.output_model.model_validate(output)
         return _result(

@@ -14,6 +14,7 @@ from typing import Any
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
+import nodes.work as work
 from orchestrator.context import Context
 from orchestrator.planning import PlanOutcome, PlanUpdate, PlanView
 from state import Usage
@@ -116,6 +117,22 @@ async def test_context_max_parallel_caps_the_workers_running_at_once() -> None:
     await h.run(context=Context(max_parallel=3))
 
     assert h.domain.call_log.max_active <= 3
+
+
+async def test_idle_runs_slots_are_forgotten_but_a_busy_runs_never_are() -> None:
+    loop_slots = work._slots  # the per-event-loop cache of runs' worker slots
+    busy = work._run_slots("busy-thread", "", 2)
+    await work._take_slot(busy, lambda: None)  # a run in the middle of a task
+
+    for n in range(work.KEEP_IDLE_SLOTS * 2):
+        slots = work._run_slots(f"thread-{n}", "", 2)
+        await work._take_slot(slots, lambda: None)
+        work._give_slot(slots)
+
+    cached = loop_slots[asyncio.get_running_loop()]
+    assert len(cached) <= work.KEEP_IDLE_SLOTS
+    assert cached[("busy-thread", "", 2)] is busy
+    work._give_slot(busy)
 
 
 async def test_deadline_ends_the_run_partial(memory_saver: InMemorySaver) -> None:
