@@ -45,7 +45,7 @@ KEY = "B1"
 TITLE = "Orchestration overhead"
 TARGET = 1.5
 ROUNDS = 200
-REPETITIONS = 9
+REPETITIONS = 15
 SAVERS = ("no saver", "AsyncSqliteSaver")
 
 
@@ -208,7 +208,7 @@ def run(settings: Settings) -> Report:
             back to the router, for the same number of rounds, with the same checkpointer (no
             saver, or the project's `AsyncSqliteSaver` on a fresh file in a temp dir; durability
             `async`, the default). Both route with an async function (a sync one costs a
-            thread-pool hop per round). {reps} repetitions, each timing both loops back to back
+            thread-pool hop per round). {reps} repetitions, each timing the loops back to back
             (order alternating) after a warm-up; the ratio is the median of the {reps}
             per-repetition ratios. Wall-clock is the target's measure; process CPU time is shown
             beside it because it drifts less when other jobs load the machine. For scale, a third
