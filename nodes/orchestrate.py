@@ -19,8 +19,8 @@ from orchestrator import board
 from orchestrator.context import Context
 from orchestrator.domain import Domain
 from orchestrator.events import annotate_trace, emit
-from orchestrator.planning import Finish, NewTask, PlanUpdate, PlanView
-from orchestrator.validation import validate_update
+from orchestrator.planning import Finish, PlanUpdate, PlanView
+from orchestrator.validation import Validated, validate_update
 from state import FinalStatus, LogEntry, OrchestratorState, Task, Usage
 
 FINAL_STATUSES = frozenset({"completed", "partial", "failed"})
@@ -127,7 +127,7 @@ class _Round:
             checked = validate_update(outcome.update, self.tasks, self.domain.workers, self.ctx)
             checked.errors[:0] = outcome.errors
             if checked.ok:
-                return self._accept(outcome.update, checked.new_tasks)
+                return self._accept(outcome.update, checked)
             feedback = checked.errors
             self.log.append(
                 LogEntry(
@@ -147,11 +147,18 @@ class _Round:
             f"attempts; last errors: {'; '.join(feedback)}",
         )
 
-    def _accept(self, update: PlanUpdate, new_tasks: list[NewTask]) -> Finish | None:
+    def _accept(self, update: PlanUpdate, checked: Validated) -> Finish | None:
         for decision in update.decisions:
             self.log.append(LogEntry(round=self.number, kind="decision", message=decision))
         self.apply(
-            board.apply_plan(self.tasks, new_tasks, update.cancel, update.retry, self.number)
+            board.apply_plan(
+                self.tasks,
+                checked.new_tasks,
+                update.cancel,
+                update.retry,
+                self.number,
+                checked.inputs,
+            )
         )
         if update.notes is not None:
             self.update["notes"] = update.notes
@@ -160,7 +167,7 @@ class _Round:
                 self.write,
                 "plan_changed",
                 round=self.number,
-                added=[t.id for t in new_tasks],
+                added=[t.id for t in checked.new_tasks],
                 cancelled=update.cancel,
                 retried=update.retry,
                 reasons=update.decisions,

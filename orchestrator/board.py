@@ -7,6 +7,7 @@ Every function returns only the tasks it changed, keyed by id, ready to be writt
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from orchestrator.planning import NewTask
 from state import Task, TaskResult, WorkerPayload
@@ -17,11 +18,12 @@ def result_key(task_id: str, attempt: int) -> str:
     return f"{task_id}#{attempt}"
 
 
-def new_task(spec: NewTask, round_no: int) -> Task:
+def new_task(spec: NewTask, round_no: int, inputs: dict[str, Any] | None = None) -> Task:
+    """A pending task from the planner's `spec`, with `inputs` in place of its own if given."""
     return Task(
         id=spec.id,
         worker=spec.worker,
-        inputs=spec.inputs,
+        inputs=spec.inputs if inputs is None else inputs,
         depends_on=list(spec.depends_on),
         status="pending",
         attempts=0,
@@ -70,11 +72,16 @@ def apply_plan(
     cancel: Iterable[str],
     retry: Iterable[str],
     round_no: int,
+    inputs: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, Task]:
-    """Adds, cancels and re-queues tasks. Assumes the update was validated."""
+    """Adds, cancels and re-queues tasks. Assumes the update was validated.
+
+    `inputs`: the new tasks' normalized inputs by id (from validation), used over their own.
+    """
+    normalized = inputs or {}
     changed: dict[str, Task] = {}
     for spec in add:
-        changed[spec.id] = new_task(spec, round_no)
+        changed[spec.id] = new_task(spec, round_no, normalized.get(spec.id))
     for task_id in retry:
         changed[task_id] = {**tasks[task_id], "status": "pending", "error": None}
     for task_id in cancel:

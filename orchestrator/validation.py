@@ -26,10 +26,14 @@ def task_signature(worker: str, inputs: Mapping[str, Any]) -> str:
 
 @dataclass
 class Validated:
-    """The outcome of validation: errors, or the update's new tasks with normalized inputs."""
+    """The outcome of validation: errors, or the update's new tasks and their normalized inputs."""
 
     errors: list[str] = field(default_factory=list)
     new_tasks: list[NewTask] = field(default_factory=list)
+    """The update's new tasks, as the planner gave them."""
+    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Each new task's inputs normalized by its worker's schema, by task id. Kept beside the
+    tasks rather than in copies of them: a pydantic copy per task showed in bench B1."""
     limit_reached: bool = False
     """The update would exceed `Context.max_tasks`: a limit, not a planning mistake."""
 
@@ -121,7 +125,8 @@ def validate_update(
                 f"task {new.id!r} repeats work that already failed {failures} times "
                 f"({new.worker} with the same inputs); change the inputs or give up on it"
             )
-        result.new_tasks.append(new.model_copy(update={"inputs": inputs}))
+        result.new_tasks.append(new)
+        result.inputs[new.id] = inputs
 
     # Only new tasks can close a cycle (existing tasks cannot point at new ones).
     if any(new.depends_on for new in update.add) and (cycle := _find_cycle(new_by_id)):
