@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import weakref
 from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
@@ -24,6 +23,7 @@ from orchestrator.board import result_key
 from orchestrator.context import Context
 from orchestrator.deadlines import deadline
 from orchestrator.events import annotate_trace, emit
+from orchestrator.loop_local import loop_local
 from orchestrator.workers import TaskFailed, WorkerCall, WorkerSpec
 from state import TaskResult, WorkerPayload
 
@@ -127,9 +127,11 @@ KEEP_IDLE_SLOTS = 256
 """Idle runs' slots kept per event loop. Creating them anew for every task (as a weak cache
 did, since nothing holds them between supersteps) cost about 0.015x of a B1 round."""
 
-_slots: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, dict[tuple[str, str, int], _RunSlots]
-] = weakref.WeakKeyDictionary()
+LOOP_ATTRIBUTE = "_orchestrator_run_slots"
+
+
+def _new_cache(_loop: asyncio.AbstractEventLoop) -> dict[tuple[str, str, int], _RunSlots]:
+    return {}
 
 
 def _run_slots(thread_id: str, scope: str, limit: int) -> _RunSlots:
@@ -138,10 +140,7 @@ def _run_slots(thread_id: str, scope: str, limit: int) -> _RunSlots:
     Keyed by scope too: a delegated sub-run gets its own slots, so a parent task holding a slot
     while it waits for its sub-run can never starve that sub-run's workers.
     """
-    loop = asyncio.get_running_loop()
-    of_loop = _slots.get(loop)
-    if of_loop is None:
-        of_loop = _slots[loop] = {}
+    of_loop = loop_local(LOOP_ATTRIBUTE, _new_cache)
     key = (thread_id, scope, limit)
     slots = of_loop.get(key)
     if slots is None:

@@ -120,7 +120,6 @@ async def test_context_max_parallel_caps_the_workers_running_at_once() -> None:
 
 
 async def test_idle_runs_slots_are_forgotten_but_a_busy_runs_never_are() -> None:
-    loop_slots = work._slots  # the per-event-loop cache of runs' worker slots
     busy = work._run_slots("busy-thread", "", 2)
     await work._take_slot(busy, lambda: None)  # a run in the middle of a task
 
@@ -129,7 +128,7 @@ async def test_idle_runs_slots_are_forgotten_but_a_busy_runs_never_are() -> None
         await work._take_slot(slots, lambda: None)
         work._give_slot(slots)
 
-    cached = loop_slots[asyncio.get_running_loop()]
+    cached = getattr(asyncio.get_running_loop(), work.LOOP_ATTRIBUTE)  # this loop's slots
     assert len(cached) <= work.KEEP_IDLE_SLOTS
     assert cached[("busy-thread", "", 2)] is busy
     work._give_slot(busy)
