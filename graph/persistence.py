@@ -45,9 +45,24 @@ async def open_checkpointer(target: str) -> AsyncIterator[BaseCheckpointSaver[st
             yield saver
         return
     conn = await connect_sqlite(target)
+    sqlite_saver = AsyncSqliteSaver(conn)
     try:
-        sqlite_saver = AsyncSqliteSaver(conn)
         await sqlite_saver.setup()
         yield sqlite_saver
     finally:
-        await conn.close()
+        await close_saver(sqlite_saver)
+
+
+async def close_saver(saver: AsyncSqliteSaver) -> None:
+    """Closes the saver's connection once the write in progress, if any, has committed.
+
+    A cancelled run leaves LangGraph's background checkpoint writes going on. Closed between
+    such a write's INSERT and its COMMIT, the connection stayed alive inside SQLite, its
+    transaction open, until the garbage collector freed the write's task; meanwhile every other
+    writer of the file waited out `busy_timeout` and failed with 'database is locked' (one run
+    in about fifty of a crash-and-resume test). The saver holds its lock from a write to its
+    commit, so closing under that lock waits for it. Writes that arrive later fail on the
+    closed connection, as they would after a crash.
+    """
+    async with saver.lock:
+        await saver.conn.close()

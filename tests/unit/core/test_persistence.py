@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from domains.synthetic import FanOutPlanner, ScriptedPlanner, synthetic_domain
 from graph.builder import build_graph
@@ -213,3 +214,22 @@ async def test_checkpoint_storage_grows_linearly_with_the_tasks(
     marginal_low = (sizes[100] - sizes[20]) / 80
     marginal_high = (sizes[200] - sizes[100]) / 100
     assert 0.8 <= marginal_high / marginal_low <= 1.25, (marginal_low, marginal_high)
+
+
+async def test_closing_the_saver_waits_for_the_write_in_progress(sqlite_path: str) -> None:
+    async with open_checkpointer(sqlite_path) as saver:
+        assert isinstance(saver, AsyncSqliteSaver)
+        await saver.conn.execute("CREATE TABLE scratch (n INTEGER)")
+        await saver.conn.commit()
+
+        async def slow_write() -> None:  # as the saver writes: under its lock, up to the commit
+            async with saver.lock:
+                await saver.conn.execute("INSERT INTO scratch VALUES (1)")
+                await asyncio.sleep(0.05)
+                await saver.conn.commit()
+
+        writing = asyncio.create_task(slow_write())
+        await asyncio.sleep(0.01)
+    await writing
+
+    assert sqlite_rows(sqlite_path, "SELECT n FROM scratch") == [(1,)]
