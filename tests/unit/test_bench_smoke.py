@@ -6,15 +6,14 @@ real ones live in BENCHMARKS.md (`make bench`).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from bench import MODULES, run_benchmark
 from bench.common import Report, Settings, default_postgres
 from bench.report import render
+from tests.postgres import require_postgres
 
 
 def _smoke(key: str, workdir: Path, inventory: Path, postgres: str | None = None) -> Report:
@@ -44,14 +43,6 @@ def test_each_benchmark_runs_at_smoke_size(
 
 @pytest.mark.postgres
 def test_checkpoint_growth_runs_on_postgres(tmp_path: Path, inventory_template: Path) -> None:
-    uri = default_postgres()
-    try:
-        with psycopg.connect(uri, connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-    except psycopg.Error as exc:
-        message = f"PostgreSQL at {uri} is unreachable: {exc}"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message + " (CI requires it)")
-        pytest.skip(message)
+    uri = require_postgres(default_postgres())
     report = _smoke("B3", tmp_path, inventory_template, postgres=uri)
     assert any(row[0] == "PostgreSQL" for row in report.tables[0].rows)

@@ -6,36 +6,16 @@ broken database can never pass as green.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import psycopg
 import pytest
 
-POSTGRES_URI = os.environ.get(
-    "ORCHESTRATOR_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
-)
-
-
-def postgres_reachable() -> str | None:
-    """None when the server answers, else why not."""
-    try:
-        with psycopg.connect(POSTGRES_URI, connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-    except psycopg.Error as exc:
-        return f"{type(exc).__name__}: {exc}".strip()
-    return None
+from tests.postgres import require_postgres
 
 
 @pytest.fixture(scope="session")
 def postgres_uri() -> str:
-    problem = postgres_reachable()
-    if problem is not None:
-        message = f"PostgreSQL at {POSTGRES_URI} is unreachable: {problem}"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message + " (CI requires it; .ci/run starts it)")
-        pytest.skip(message)
-    return POSTGRES_URI
+    return require_postgres()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -10,7 +10,6 @@ registering its id again is enough, because the checkpoints were never in that r
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -24,12 +23,10 @@ from server_support import DevServer, ServerFactory, example, sdk
 from domains.travel.inventory import Inventory
 from domains.travel.services import INVENTORY_FILE
 from graph.server import SERVER_CHECKPOINTS, server_target
+from tests.postgres import require_postgres
 
 pytestmark = pytest.mark.server
 
-POSTGRES_URI = os.environ.get(
-    "ORCHESTRATOR_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
-)
 RUN_TIMEOUT_S = 60
 
 
@@ -38,15 +35,7 @@ def store(request: pytest.FixtureRequest) -> str:
     """`sqlite` (the default target) or the PostgreSQL URI the server is pointed at."""
     if request.param == "sqlite":
         return "sqlite"
-    try:
-        with psycopg.connect(POSTGRES_URI, connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-    except psycopg.Error as exc:
-        message = f"PostgreSQL at {POSTGRES_URI} is unreachable: {exc}"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message + " (CI requires it; .ci/run starts it)")
-        pytest.skip(message)
-    return POSTGRES_URI
+    return require_postgres()
 
 
 def store_env(store: str) -> dict[str, str]:
