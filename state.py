@@ -145,6 +145,10 @@ class OrchestratorState(TypedDict):
     goal: str
     request: NotRequired[dict[str, Any] | None]
     scope: NotRequired[str]
+    run_id: NotRequired[str]
+    """Names one run of the thread (a new one for each new input on it, kept across resumes).
+    Part of every side effect's idempotency key, so a second trip on a thread can never be
+    handed the first trip's bookings."""
     tasks: Annotated[dict[str, Task], DeltaChannel(merge_by_id, snapshot_frequency=500)]
     results: Annotated[dict[str, TaskResult], DeltaChannel(merge_by_id, snapshot_frequency=500)]
     log: Annotated[list[LogEntry], DeltaChannel(append_all, snapshot_frequency=500)]
@@ -185,5 +189,7 @@ class WorkerPayload(TypedDict):
     inputs: dict[str, Any]
     attempt: int
     scope: str
+    run_id: NotRequired[str]
+    """The run the task belongs to (`OrchestratorState.run_id`)."""
     round: NotRequired[int]
     """The orchestrator round that dispatched this attempt; traces carry it as metadata."""

@@ -25,6 +25,7 @@ from orchestrator.context import Context
 from orchestrator.domain import Domain
 from orchestrator.planning import Finish, NewTask, Planner, PlanOutcome, PlanUpdate, PlanView
 from orchestrator.synthesis import TemplateSynthesizer
+from orchestrator.verification import BoardVerifier
 from orchestrator.workers import TaskFailed, WorkerCall, WorkerRegistry, WorkerSpec
 
 SLEEP = "sleep"
@@ -303,5 +304,6 @@ def synthetic_domain(
         workers=WorkerRegistry.of(*specs),
         planner=factory,
         synthesizer=lambda _ctx: TemplateSynthesizer(),
+        verifier=lambda _ctx: BoardVerifier(),
         call_log=log,
     )

@@ -7,6 +7,7 @@ the reasons, and a guard that trips ends the run through `synthesize` with an ho
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from orchestrator.domain import Domain
 from orchestrator.events import annotate_trace, emit
 from orchestrator.planning import Finish, PlanUpdate, PlanView
 from orchestrator.validation import Validated, validate_update
+from orchestrator.verification import Claim, Verdict, refusal, view_for
 from state import FinalStatus, LogEntry, OrchestratorState, Task, Usage
 
 FINAL_STATUSES = frozenset({"completed", "partial", "failed"})
@@ -96,6 +98,7 @@ class _Round:
     number: int
     started: float
     tasks: dict[str, Task]
+    thread_id: str = ""
     changed: dict[str, Task] = field(default_factory=dict)
     log: list[LogEntry] = field(default_factory=list)
     usage: list[Usage] = field(default_factory=list)
@@ -109,6 +112,7 @@ class _Round:
         """Asks the planner until it gives a valid update, up to `Context.plan_attempts` times."""
         planner = self.domain.planner(self.ctx)
         feedback: list[str] = []
+        refused: Verdict | None = None
         for _attempt in range(self.ctx.plan_attempts):
             view = PlanView(
                 goal=self.state["goal"],
@@ -126,8 +130,12 @@ class _Round:
             self.usage.extend(outcome.usage)
             checked = validate_update(outcome.update, self.tasks, self.domain.workers, self.ctx)
             checked.errors[:0] = outcome.errors
+            refused = None
             if checked.ok:
-                return self._accept(outcome.update, checked)
+                refused = await self._refuse_false_completion(outcome.update.finish)
+                if refused is None:
+                    return self._accept(outcome.update, checked)
+                checked.errors.append(refusal(refused))
             feedback = checked.errors
             self.log.append(
                 LogEntry(
@@ -138,6 +146,9 @@ class _Round:
                 )
             )
             emit(self.write, "plan_rejected", round=self.number, errors=checked.errors)
+        if refused is not None:
+            # Still claiming `completed` after being told what is unmet: the verdict stands.
+            return Finish(status=refused.status, reason=refused.reason)
         if checked.limit_reached and len(checked.errors) == 1:
             # The planner kept wanting more work than the run may create: a limit, not a fault.
             return Finish(status="partial", reason=checked.errors[0])
@@ -146,6 +157,21 @@ class _Round:
             reason=f"the planner gave no valid plan update in {self.ctx.plan_attempts} "
             f"attempts; last errors: {'; '.join(feedback)}",
         )
+
+    async def _refuse_false_completion(self, finish: Finish | None) -> Verdict | None:
+        """The verifier's verdict when the planner claims `completed` and it disagrees."""
+        if finish is None or finish.status != "completed" or self.domain.verifier is None:
+            return None
+        view = view_for(
+            state=self.state,
+            tasks=self.tasks,
+            context=self.ctx,
+            thread_id=self.thread_id,
+            claim=Claim(status="completed", reason=finish.reason),
+            run_id=self.update.get("run_id"),
+        )
+        verdict = await self.domain.verifier(self.ctx).verify(view)
+        return None if verdict.status == "completed" else verdict
 
     def _accept(self, update: PlanUpdate, checked: Validated) -> Finish | None:
         for decision in update.decisions:
@@ -198,8 +224,10 @@ class _Round:
                     )
                 )
             scope = self.state.get("scope", "")
+            run_id = self.update.get("run_id") or self.state.get("run_id", "")
             self.update["dispatch"] = [
-                board.payload(t, scope=scope, round_no=self.number) for t in running.values()
+                board.payload(t, scope=scope, round_no=self.number, run_id=run_id)
+                for t in running.values()
             ]
             for task in batch:
                 emit(
@@ -239,6 +267,7 @@ def make_orchestrate(domain: Domain) -> StateNode:
             number=number,
             started=now,
             tasks=dict(state.get("tasks") or {}),
+            thread_id=(info.thread_id if info else None) or "",
         )
         finished = board.fold_results(this.tasks, state.get("results") or {})
         this.apply(finished)
@@ -249,6 +278,7 @@ def make_orchestrate(domain: Domain) -> StateNode:
         this.update.update(round=number, first_round=first_round, idle_rounds=idle, dispatch=[])
         if fresh:
             this.update["started_at"] = now
+            this.update["run_id"] = uuid.uuid4().hex[:16]
 
         verdict = _guard(ctx, number - first_round + 1, idle, run_usage, busy)
         if verdict is not None:

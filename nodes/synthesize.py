@@ -11,7 +11,8 @@ from orchestrator.context import Context
 from orchestrator.domain import Domain
 from orchestrator.events import annotate_trace, emit
 from orchestrator.planning import SynthesisView
-from state import FinalStatus, OrchestratorState
+from orchestrator.verification import Claim, Verdict, view_for
+from state import FinalStatus, LogEntry, OrchestratorState
 
 
 def _final_status(state: OrchestratorState) -> FinalStatus:
@@ -25,9 +26,28 @@ def _final_status(state: OrchestratorState) -> FinalStatus:
 def make_synthesize(domain: Domain) -> StateNode:
     async def synthesize(state: OrchestratorState, runtime: Runtime[Context]) -> dict[str, Any]:
         ctx = runtime.context or Context()
-        status = _final_status(state)
         info = runtime.execution_info
-        annotate_trace(thread_id=info.thread_id if info else None, round=state.get("round", 0))
+        thread_id = (info.thread_id if info else None) or ""
+        annotate_trace(thread_id=thread_id or None, round=state.get("round", 0))
+        claim = Claim(status=_final_status(state), reason=state.get("reason") or "")
+        status, reason = claim.status, claim.reason
+        verdict: Verdict | None = None
+        log: list[LogEntry] = []
+        if domain.verifier is not None:
+            tasks = state.get("tasks") or {}
+            checked = view_for(
+                state=state, tasks=tasks, context=ctx, thread_id=thread_id, claim=claim
+            )
+            verdict = await domain.verifier(ctx).verify(checked)
+            status, reason = verdict.status, verdict.reason
+            log.append(
+                LogEntry(
+                    round=state.get("round", 0),
+                    kind="info",
+                    message=f"verified: {verdict.status} - {verdict.reason}",
+                    data={"verdict": verdict.as_dict(), "claim": claim.status},
+                )
+            )
         view = SynthesisView(
             goal=state["goal"],
             request=state.get("request"),
@@ -36,11 +56,16 @@ def make_synthesize(domain: Domain) -> StateNode:
             log=list(state.get("log") or []),
             usage=list(state.get("usage") or []),
             status=status,
-            reason=state.get("reason") or "",
+            reason=reason,
             context=ctx,
             notes=state.get("notes") or {},
+            verdict=verdict,
+            claim=claim,
         )
         answer, usage = await domain.synthesizer(ctx).synthesize(view)
+        if verdict is not None:
+            # No synthesizer (an LLM's prose included) may restate the outcome: it is the verdict.
+            answer = {**answer, "status": verdict.status, "reason": verdict.reason}
         emit(
             runtime.stream_writer,
             "run_finished",
@@ -55,6 +80,8 @@ def make_synthesize(domain: Domain) -> StateNode:
         }
         if usage:
             update["usage"] = usage
+        if log:
+            update["log"] = log
         return update
 
     return synthesize

@@ -205,6 +205,7 @@ def make_worker_node(spec: WorkerSpec[Any, Any]) -> WorkerNode:
             attempt=payload["attempt"],
             context=ctx,
             scope=payload.get("scope", ""),
+            run_id=payload.get("run_id", ""),
         )
         slots = _run_slots(thread_id, call.scope, ctx.max_parallel)
         await _take_slot(slots, runtime.heartbeat)

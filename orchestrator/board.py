@@ -110,7 +110,7 @@ def blocked_tasks(tasks: Mapping[str, Task]) -> list[Task]:
     ]
 
 
-def payload(task: Task, *, scope: str, round_no: int) -> WorkerPayload:
+def payload(task: Task, *, scope: str, round_no: int, run_id: str = "") -> WorkerPayload:
     """What a worker receives for one attempt of `task` (after `mark_dispatched`)."""
     return WorkerPayload(
         task_id=task["id"],
@@ -118,6 +118,7 @@ def payload(task: Task, *, scope: str, round_no: int) -> WorkerPayload:
         inputs=task["inputs"],
         attempt=task["attempts"],
         scope=scope,
+        run_id=run_id,
         round=round_no,
     )
 

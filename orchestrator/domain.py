@@ -13,6 +13,7 @@ from typing import Any
 
 from orchestrator.context import Context
 from orchestrator.planning import Planner, Synthesizer
+from orchestrator.verification import Verifier
 from orchestrator.workers import WorkerRegistry
 from state import InputState, Task, TaskResult
 
@@ -38,6 +39,10 @@ class Domain:
     describe_approval: Callable[
         [Sequence[Task], Mapping[str, TaskResult], Mapping[str, Any] | None], dict[str, Any]
     ] = describe_tasks_plainly
+    verifier: Callable[[Context], Verifier] | None = None
+    """The domain's acceptance check. When set, it alone decides `completed`: a planner's
+    `completed` that it refuses is re-asked, and its verdict is the run's final status and
+    reason. Without one, the planner's (or a guard's) verdict stands."""
     input_schema: type[Any] = InputState
     """The graph's input schema: a TypedDict with `InputState`'s keys whose `request` describes
     this domain's structured request. Only its JSON schema differs (Studio's input form); values

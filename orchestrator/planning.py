@@ -13,6 +13,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, Field
 
 from orchestrator.context import Context
+from orchestrator.verification import Claim, Verdict
 from orchestrator.workers import WorkerRegistry
 from state import Answer, LogEntry, Task, TaskResult, Usage
 
@@ -111,6 +112,11 @@ class SynthesisView:
     reason: str
     context: Context
     notes: Mapping[str, Any]
+    verdict: Verdict | None = None
+    """The verifier's verdict (the source of `status` and `reason` when the domain has one);
+    its `facts` hold what it read from the world, e.g. the run's bookings."""
+    claim: Claim | None = None
+    """What the planner or a guard claimed before verification, for the record."""
 
 
 class Synthesizer(Protocol):

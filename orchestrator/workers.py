@@ -36,11 +36,16 @@ class WorkerCall:
     context: Context
     scope: str = ""
     """The path of delegating tasks above this run ('' at the top, e.g. 'trip-1/' below)."""
+    run_id: str = ""
+    """Names this run of the thread; a new input on a finished thread starts another run."""
 
     @property
     def idempotency_key(self) -> str:
-        """Stable across retries and resumes of the same task: use it to key side effects."""
-        return f"{self.thread_id}:{self.scope}{self.task_id}"
+        """Stable across retries and resumes of the same task, and different for any other run,
+        thread or task: use it to key side effects. A replay with this key must get the same
+        effect; the same key naming a different item is a conflict, never a silent return."""
+        run = f"{self.run_id}:" if self.run_id else ""
+        return f"{self.thread_id}:{run}{self.scope}{self.task_id}"
 
 
 @dataclass(frozen=True)

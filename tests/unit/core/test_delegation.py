@@ -124,7 +124,9 @@ async def test_sibling_sub_orchestrations_get_distinct_idempotency_keys() -> Non
     # Both sub-runs named their task 'book-1' on the same thread: the delegating task's id
     # keeps their side-effect keys apart.
     keys = sorted(r.idempotency_key for r in top.call_log.records)
-    assert keys == ["top:d-north/book-1", "top:d-south/book-1"]
+    assert sorted(_without_run(k) for k in keys) == ["top:d-north/book-1", "top:d-south/book-1"]
+    # Each sub-run is a run of its own: its run id is in its keys too.
+    assert len({k.split(":")[1] for k in keys}) == 2
 
 
 async def test_a_sub_orchestrations_approval_pause_bubbles_up_to_the_caller(
@@ -154,4 +156,11 @@ async def test_a_sub_orchestrations_approval_pause_bubbles_up_to_the_caller(
 
     assert out["status"] == "completed"
     keys = sorted(r.idempotency_key for r in calls.records)
-    assert keys == ["top:d-north/book-1", "top:d-south/book-1"]
+    assert sorted(_without_run(k) for k in keys) == ["top:d-north/book-1", "top:d-south/book-1"]
+
+
+def _without_run(key: str) -> str:
+    """`thread:run:scope+task` -> `thread:scope+task` (run ids are random per run)."""
+    thread, run, rest = key.split(":", 2)
+    assert len(run) == 16, key
+    return f"{thread}:{rest}"
