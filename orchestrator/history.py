@@ -10,10 +10,12 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import START
 from langgraph.types import StateSnapshot
 
 from graph.builder import Graph
+from graph.history_saver import delta_channels_of, fast_history
 
 
 @dataclass(frozen=True)
@@ -74,10 +76,21 @@ def _entry(snapshot: StateSnapshot, ran: list[str]) -> HistoryEntry:
     )
 
 
+def with_fast_history(graph: Graph) -> Graph:
+    """`graph` reading its checkpoints through `graph.history_saver.fast_history`: its
+    `aget_state_history` is then linear in the checkpoints listed, with the same values."""
+    saver = graph.checkpointer
+    if not isinstance(saver, BaseCheckpointSaver):
+        return graph
+    return graph.copy(
+        update={"checkpointer": fast_history(saver, delta_channels_of(graph.channels))}
+    )
+
+
 async def history(graph: Graph, thread_id: str) -> list[HistoryEntry]:
     """Every checkpoint of the thread, oldest first."""
     config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
-    snapshots = [s async for s in graph.aget_state_history(config)]
+    snapshots = [s async for s in with_fast_history(graph).aget_state_history(config)]
     entries: list[HistoryEntry] = []
     previous_next: list[str] = []
     for snapshot in reversed(snapshots):
