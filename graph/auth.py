@@ -9,7 +9,14 @@ When on (`ORCHESTRATOR_AUTH_TOKENS="tokA:alice,tokB:bob"`), every request needs
 runs and crons are stamped with their creator as `owner` and every read, search, update, run or
 delete is filtered by it, so each caller sees only their own. Assistants (the graphs and their
 saved settings) are readable by every caller; only their creator may change them. Store calls are
-moved under a namespace that starts with the caller's identity.
+moved under a namespace that starts with the caller's identity. `owner` is the server's to set:
+metadata that names another owner is refused (403), so nobody can plant a thread, assistant or
+cron in someone else's list.
+
+Whether auth is on or off, a run, assistant or cron whose context (or `config.configurable`)
+sets a deployment setting (model endpoint or names, data directory, approval `auto`, request
+timeout or retries) is refused with 403, and one with a limit above the operator's cap or an
+invalid value with 400; the message names every field (`orchestrator.context`).
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from langgraph_sdk import Auth
+
+from orchestrator.context import caller_context_problems
 
 TOKENS_ENV = "ORCHESTRATOR_AUTH_TOKENS"
 OWNER = "owner"
@@ -76,9 +85,54 @@ async def authenticate(authorization: str | None) -> Auth.types.MinimalUserDict:
     return {"identity": user}
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def refuse_operator_settings(context: Any, config: Any) -> None:
+    """Raises 403 (deployment settings) or 400 (bad or over-cap limits) for a caller's context.
+
+    `config.configurable` is checked too when there is no context: the server turns it into the
+    run's context then. It also carries LangGraph's own keys, so only `Context` fields count.
+    """
+    refused = caller_context_problems(_mapping(context))
+    if refused is None and not context:
+        configurable = _mapping(_mapping(config).get("configurable"))
+        refused = caller_context_problems(configurable, unknown_ok=True)
+    if refused is not None:
+        raise Auth.exceptions.HTTPException(
+            status_code=403 if refused.forbidden else 400, detail=str(refused)
+        )
+
+
+def check_settings(ctx: Auth.types.AuthContext, value: Any) -> None:
+    """The context a run, assistant or cron would run with, and the `owner` it would record."""
+    if not isinstance(value, Mapping):
+        return
+    if ctx.action == "create_run":
+        kwargs = _mapping(value.get("kwargs"))
+        refuse_operator_settings(kwargs.get("context"), kwargs.get("config"))
+    elif ctx.resource == "assistants" and ctx.action in ("create", "update"):
+        refuse_operator_settings(value.get("context"), value.get("config"))
+    elif ctx.resource == "crons" and ctx.action in ("create", "update"):
+        payload = _mapping(value.get("payload"))
+        refuse_operator_settings(payload.get("context"), payload.get("config"))
+    if ctx.action not in ("create", "update", "create_run"):
+        return  # a search's metadata is a filter, and the owner filter is ANDed with it
+    owner = _mapping(value.get("metadata")).get(OWNER)
+    identity = ctx.user.identity if TOKENS else ANONYMOUS
+    if owner is not None and owner != identity:
+        raise Auth.exceptions.HTTPException(
+            status_code=403,
+            detail=f"metadata {OWNER!r} is set by the server (the caller's identity) and "
+            "cannot be given or changed",
+        )
+
+
 @auth.on
 async def owner_only(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:
     """Threads, runs and crons: stamp the creator as owner, and filter everything by owner."""
+    check_settings(ctx, value)
     if not TOKENS:
         return None
     if ctx.action in ("create", "create_run") and isinstance(value, dict):
@@ -96,7 +150,7 @@ async def shared_assistants(
     ctx: Auth.types.AuthContext, value: Any
 ) -> Auth.types.FilterType | None:
     """Every caller may read and search assistants (the server's graphs have no owner)."""
-    if not TOKENS or ctx.action in ("read", "search"):
+    if ctx.action in ("read", "search"):
         return None
     return await owner_only(ctx, value)
 

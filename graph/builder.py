@@ -27,11 +27,14 @@ def build_graph(
     checkpointer: BaseCheckpointSaver[Any] | None = None,
     store: BaseStore | None = None,
     name: str | None = None,
+    context_schema: type[Context] = Context,
 ) -> Graph:
     """The orchestrator graph for `domain` (the travel domain by default).
 
     START -> orchestrate -(Send per ready task)-> <worker> -> orchestrate ... -> synthesize -> END,
     with an `approve` node in front of side-effecting workers when the domain has any.
+    `context_schema=ServerContext` is for the server's graphs: a run's context then takes the
+    deployment settings from the environment whatever the caller sent.
     """
     if domain is None:
         from domains.travel.domain import travel_domain
@@ -39,7 +42,7 @@ def build_graph(
         domain = travel_domain()
     builder = StateGraph(
         OrchestratorState,
-        context_schema=Context,
+        context_schema=context_schema,
         input_schema=domain.input_schema,
         output_schema=OutputState,
     )

@@ -3,13 +3,15 @@
 Its worker books each party's trip on the `orchestrator` graph of the server at
 `$ORCHESTRATOR_REMOTE_URL` (default: this same server, which `langgraph dev` announces in
 `$LANGGRAPH_API_URL`). `$ORCHESTRATOR_REMOTE_TOKEN` is sent as a bearer token when that server
-has auth on; `$ORCHESTRATOR_REMOTE_API_KEY` as `x-api-key` for a LangSmith deployment.
+has auth on; `$ORCHESTRATOR_REMOTE_API_KEY` as `x-api-key` for a LangSmith deployment. Its
+context is a `ServerContext`, like the `orchestrator` graph's.
 """
 
 import os
 
 from domains.group_trip import group_trip_domain
 from graph.builder import build_graph
+from orchestrator.context import ServerContext
 
 _token = os.environ.get("ORCHESTRATOR_REMOTE_TOKEN")
 
@@ -19,4 +21,5 @@ graph = build_graph(
         api_key=os.environ.get("ORCHESTRATOR_REMOTE_API_KEY") or None,
     ),
     name="group-trip-orchestrator",
+    context_schema=ServerContext,
 )

@@ -20,12 +20,13 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
+from graph.history_saver import fast_history
 from graph.persistence import CHECKPOINTER_ENV, is_postgres, open_checkpointer
 from orchestrator.context import default_data_dir
+from orchestrator.redact import redact_url
 
 SERVER_CHECKPOINTS = "server-checkpoints.sqlite"
 
@@ -38,14 +39,8 @@ def server_target() -> str:
 
 
 def describe_target(target: str) -> str:
-    """The target without its password, fit for a log line."""
-    if not is_postgres(target):
-        return target
-    parts = urlsplit(target)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    user = f"{parts.username}@" if parts.username else ""
-    return f"{parts.scheme}://{user}{host}{port}{parts.path}"
+    """The target without its password (user info or query), fit for a log line."""
+    return redact_url(target) if is_postgres(target) else target
 
 
 @asynccontextmanager
@@ -53,4 +48,4 @@ async def checkpointer() -> AsyncIterator[BaseCheckpointSaver[str]]:
     target = server_target()
     log.info("server checkpoints: %s", describe_target(target))
     async with open_checkpointer(target) as saver:
-        yield saver
+        yield fast_history(saver)  # history in linear time: graph/history_saver.py

@@ -8,6 +8,10 @@ managing agent orchestrates clones of itself across servers.
 Each task runs on a remote thread whose id is derived from the task's idempotency key (caller's
 thread and task id), so a retry or a resume after a crash never starts a second sub-run: it waits
 for the one in flight, or reads the answer of the one that finished.
+
+A server refuses `approval: "auto"` from its callers (it is the deployment's setting). A worker
+whose caller's approval already covers the sub-run therefore does not send it: it answers the
+sub-run's approval pauses itself, through the same API any caller resumes a run with.
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.pregel.remote import RemoteGraph
+from langgraph.types import Command
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from pydantic import Field
 
 from orchestrator.delegate import DelegateInput, DelegateOutput
+from orchestrator.redact import redact_url
 from orchestrator.workers import TaskFailed, WorkerCall, WorkerSpec
 
 REMOTE_URL_ENV = "ORCHESTRATOR_REMOTE_URL"
@@ -33,11 +39,15 @@ SERVER_URL_ENV = "LANGGRAPH_API_URL"
 _THREAD_NAMESPACE = uuid.UUID("6f1d3c52-8a4e-4f0e-9a35-2d0c1b7e4a91")
 _IN_FLIGHT = ("pending", "running")
 _FINAL = ("completed", "partial", "failed")
+APPROVE_NODE = "approve"
+MAX_APPROVALS = 20
+"""Approval pauses a sub-run may make before the worker gives up on it (each is a new round
+of bookings; a sub-run that keeps asking is stuck)."""
 
 
 class RemoteOutput(DelegateOutput):
     thread_id: str = Field(description="The remote thread that ran the sub-goal.")
-    url: str = Field(description="The server it ran on.")
+    url: str = Field(description="The server it ran on (any password in it redacted).")
 
 
 def remote_thread_id(idempotency_key: str) -> str:
@@ -72,10 +82,11 @@ def remote_worker(
 ) -> WorkerSpec[DelegateInput, RemoteOutput]:
     """A worker that runs a whole sub-orchestration on graph `graph_id` of the server at `url`.
 
-    `url=None` resolves at call time (see `resolve_url`). `context` is the sub-run's context
-    (e.g. `{"approval": "auto"}` when the caller's own approval already covers the sub-run):
+    `url=None` resolves at call time (see `resolve_url`). `context` is the sub-run's context:
     the caller's `Context` is not forwarded, because its paths and settings belong to this
-    server, not the remote one. `headers` carry auth (`Authorization: Bearer ...`); `api_key` is
+    server, not the remote one. `{"approval": "auto"}` (the caller's own approval already covers
+    the sub-run) is not sent, since servers refuse it from callers: the worker approves the
+    sub-run's pauses itself. `headers` carry auth (`Authorization: Bearer ...`); `api_key` is
     sent as `x-api-key` (LangSmith deployments) and is never read from the environment, so no
     key leaks to a server it was not meant for.
     """
@@ -92,7 +103,11 @@ def remote_worker(
                 if_exists="do_nothing",
                 metadata={"caller_task": call.idempotency_key, "worker": name},
             )
-            final = await _finish(client, remote, config, inputs, dict(context or {}))
+            sent = dict(context or {})
+            approve = sent.get("approval") == "auto"
+            if approve:
+                del sent["approval"]
+            final = await _finish(client, remote, config, inputs, sent, approve=approve)
         finally:
             await client.aclose()
         answer = final.get("answer") or {}
@@ -102,7 +117,7 @@ def remote_worker(
             summary=str(answer.get("summary", "")),
             data=dict(answer.get("data", {})),
             thread_id=thread_id,
-            url=base,
+            url=redact_url(base),  # kept in the caller's state: no password in checkpoints
         )
         if fail_unless_completed and out.status != "completed":
             raise TaskFailed(f"remote sub-orchestrator ended {out.status}: {out.reason}")
@@ -127,8 +142,12 @@ async def _finish(
     config: RunnableConfig,
     inputs: DelegateInput,
     context: dict[str, Any],
+    *,
+    approve: bool = False,
 ) -> dict[str, Any]:
-    """The sub-run's final values: joined if in flight, read if finished, else run to its end."""
+    """The sub-run's final values: joined if in flight, read if finished, else run to its end.
+
+    With `approve`, every approval pause of the sub-run is answered "approve"."""
     thread_id = str(config["configurable"]["thread_id"])
     runs = await client.runs.list(thread_id, limit=5)
     in_flight = [r for r in runs if r["status"] in _IN_FLIGHT]
@@ -144,10 +163,15 @@ async def _finish(
         start = None if values else inputs.model_dump(mode="json")
         await remote.ainvoke(start, config, context=context)
     values, pending = await _state(client, thread_id)
+    for _ in range(MAX_APPROVALS if approve else 0):
+        if pending != [APPROVE_NODE]:
+            break
+        await remote.ainvoke(Command(resume="approve"), config, context=context)
+        values, pending = await _state(client, thread_id)
     if pending:
         raise TaskFailed(
             f"remote sub-run paused at {pending} on thread {thread_id}; answer it there, or "
-            "give the worker a context that does not pause (approval 'auto')"
+            "let the worker approve for its caller (context approval 'auto')"
         )
     return values
 

@@ -3,6 +3,7 @@ directory per test."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,8 @@ MODEL_ENV = (
     "ORCHESTRATOR_SYNTHESIZER_MODEL",
     "ORCHESTRATOR_CHECKPOINTER",
     "ORCHESTRATOR_HOME",
+    "ORCHESTRATOR_APPROVAL",
+    "ORCHESTRATOR_PLANNERS",
     "LANGSMITH_API_KEY",
     "LANGCHAIN_API_KEY",
 )
@@ -36,6 +39,8 @@ def hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """
     for name in MODEL_ENV:
         monkeypatch.delenv(name, raising=False)
+    for name in [n for n in os.environ if n.startswith("ORCHESTRATOR_CAP_")]:
+        monkeypatch.delenv(name)
     monkeypatch.setenv("LANGSMITH_TRACING", "false")
     from orchestrator.llm import models
 

@@ -3,7 +3,8 @@
 A model is configured when `OPENAI_API_KEY` is set or the run's `Context.base_url` is (it
 defaults to `OPENAI_BASE_URL`): a local server such as vLLM, Ollama or LM Studio needs no key.
 The key itself is read by the client from the environment and never enters the `Context`, the
-state or a log line.
+state or a log line; it is only sent to `OPENAI_BASE_URL` (OpenAI's API when unset), so a
+`Context.base_url` naming another endpoint gets a placeholder key (`llm.models.key_goes_to`).
 """
 
 from __future__ import annotations

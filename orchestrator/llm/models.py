@@ -12,6 +12,12 @@ parsed and validated by the pydantic model, and every way an answer can be unrea
 JSON, not the schema, no tool call at all) comes back as an error sentence the caller can re-ask
 with. A transport failure that outlived the client's retries raises `ModelCallFailed` with a
 reason fit for a log; the API key never appears in it.
+
+Credentials go only where the operator sent them: `OPENAI_API_KEY` is sent to `OPENAI_BASE_URL`
+(OpenAI's API when that is unset) and to no other endpoint; a `Context.base_url` that differs
+gets a placeholder key. A password or token inside a base URL is moved out of it into the HTTP
+client, so the URL the model object holds (and traces record) has none, and every message that
+names the endpoint names it redacted (`orchestrator.redact`).
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, unquote, urlencode, urlparse, urlsplit, urlunsplit
 from uuid import UUID
 
 import openai
@@ -38,6 +44,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from orchestrator.context import Context
 from orchestrator.llm.config import API_KEY_ENV, NO_MODEL, Role, model_configured, model_name
 from orchestrator.llm.usage import usage_of
+from orchestrator.redact import SECRET_PARAMS, redact_url
 from state import Usage
 
 M = TypeVar("M", bound=BaseModel)
@@ -47,7 +54,10 @@ ALLOW_REMOTE_MODELS = True
 real, paid model by accident, whatever the developer's environment holds."""
 
 PLACEHOLDER_KEY = "unused"
-"""Sent when only a base URL is configured: local servers ignore the key, the client needs one."""
+"""Sent when only a base URL is configured, or one other than `OPENAI_BASE_URL`: local servers
+ignore the key, the client needs one."""
+
+BASE_URL_ENV = "OPENAI_BASE_URL"
 
 MAX_ECHO_CHARS = 1500
 """How much of an unreadable answer is kept to show the model when re-asking."""
@@ -99,11 +109,51 @@ def redact(text: str) -> str:
     return _KEY_PATTERN.sub("sk-[redacted]", text)
 
 
+def _same_endpoint(a: str, b: str) -> bool:
+    return a.strip().rstrip("/") == b.strip().rstrip("/")
+
+
+def key_goes_to(base_url: str) -> bool:
+    """Whether `OPENAI_API_KEY` may be sent to `base_url` ("" = OpenAI's API): only when it is
+    the endpoint the operator configured with it, `OPENAI_BASE_URL` (OpenAI's when unset)."""
+    return _same_endpoint(base_url, os.environ.get(BASE_URL_ENV) or "")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A base URL split into what may be shown and what authenticates."""
+
+    url: str
+    """The base URL without user info or credential-like query values; fit for traces."""
+    auth: tuple[str, str] | None
+    """User and password for HTTP basic auth, from the URL's user info."""
+    params: dict[str, str]
+    """Credential-like query parameters, sent with every request by the HTTP client."""
+
+
+def split_endpoint(base_url: str) -> Endpoint:
+    """`http://user:pw@host/v1?api-key=k` -> `http://host/v1`, basic auth, `{"api-key": "k"}`."""
+    if not base_url:
+        return Endpoint(url="", auth=None, params={})
+    parts = urlsplit(base_url)
+    auth = None
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, netloc = netloc.rsplit("@", 1)
+        user, _, password = userinfo.partition(":")
+        auth = (unquote(user), unquote(password))
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    secret = {k: v for k, v in pairs if SECRET_PARAMS.search(k)}
+    query = urlencode([(k, v) for k, v in pairs if k not in secret])
+    url = urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    return Endpoint(url=url, auth=auth, params=secret)
+
+
 def describe_failure(exc: openai.OpenAIError, context: Context) -> str:
     """One sentence on why a model call failed, for the run's reason and log."""
     retries = context.request_retries
     after = f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
-    endpoint = context.base_url or "the OpenAI API"
+    endpoint = redact_url(context.base_url) if context.base_url else "the OpenAI API"
     if isinstance(exc, openai.APITimeoutError):
         text = f"the model request to {endpoint} timed out ({context.request_timeout_s:g}s){after}"
     elif isinstance(exc, openai.APIStatusError):
@@ -254,19 +304,22 @@ async def open_chat_model(context: Context, role: Role) -> AsyncIterator[ChatMod
     if not model_configured(context):
         raise ModelUnavailable(NO_MODEL)
     if not ALLOW_REMOTE_MODELS and not _is_loopback(context.base_url):
-        where = context.base_url or "the OpenAI API"
+        where = redact_url(context.base_url) if context.base_url else "the OpenAI API"
         raise ModelUnavailable(
             f"model requests to {where} are switched off "
             "(orchestrator.llm.models.ALLOW_REMOTE_MODELS is False); use a loopback base_url"
         )
     name = model_name(context, role)
-    http = openai.DefaultAsyncHttpxClient()
+    endpoint = split_endpoint(context.base_url)
+    http = openai.DefaultAsyncHttpxClient(auth=endpoint.auth, params=endpoint.params)
+    # None: the client reads OPENAI_API_KEY itself, so the key never passes through here. Only
+    # for the endpoint the key was configured with; any other gets the placeholder.
+    own_key = bool(os.environ.get(API_KEY_ENV)) and key_goes_to(context.base_url)
     try:
         client = ChatOpenAI(
             model=name,
-            base_url=context.base_url or None,
-            # None: the client reads OPENAI_API_KEY itself, so the key never passes through here.
-            api_key=None if os.environ.get(API_KEY_ENV) else SecretStr(PLACEHOLDER_KEY),
+            base_url=endpoint.url or None,
+            api_key=None if own_key else SecretStr(PLACEHOLDER_KEY),
             timeout=context.request_timeout_s,
             max_retries=context.request_retries,
             stream_usage=True,

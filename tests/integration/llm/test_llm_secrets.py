@@ -52,8 +52,13 @@ class TraceRecorder(BaseCallbackHandler):
 
 
 async def test_the_api_key_reaches_the_server_and_nothing_else(
-    server: ScriptedOpenAI, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    server: ScriptedOpenAI,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The key goes only to the endpoint the environment configures it for.
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
     caplog.set_level(logging.DEBUG)
     server.script(add(task("r1-a", SLEEP, ms=1)), finish(), Text("Slept once, as asked."))
     path = tmp_path / "checkpoints.sqlite"

@@ -39,12 +39,14 @@ def make_server(
     """A factory of started servers; all of them are stopped at the end of the session."""
     started: list[DevServer] = []
 
-    def make(name: str = "server", env: Mapping[str, str] | None = None) -> DevServer:
+    def make(
+        name: str = "server", env: Mapping[str, str] | None = None, *, auth: bool = True
+    ) -> DevServer:
         workdir = tmp_path_factory.mktemp(name)
         home = workdir / "home"
         home.mkdir()
         shutil.copy(inventory_file, home / INVENTORY_FILE)
-        server = DevServer(workdir=workdir, home=home, env=server_env(home, env))
+        server = DevServer(workdir=workdir, home=home, env=server_env(home, env), auth=auth)
         started.append(server)
         server.start()
         return server
@@ -67,8 +69,10 @@ def make_fresh_server(make_server: ServerFactory) -> Iterator[ServerFactory]:
     """Like `make_server`, for one test: its servers stop when the test ends."""
     mine: list[DevServer] = []
 
-    def make(name: str = "server", env: Mapping[str, str] | None = None) -> DevServer:
-        server = make_server(name, env)
+    def make(
+        name: str = "server", env: Mapping[str, str] | None = None, *, auth: bool = True
+    ) -> DevServer:
+        server = make_server(name, env, auth=auth)
         mine.append(server)
         return server
 

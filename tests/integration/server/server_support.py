@@ -54,9 +54,14 @@ def free_port() -> int:
         return port
 
 
-def server_config(workdir: Path) -> Path:
-    """The repository's langgraph.json with its `./` paths made absolute, written to `workdir`."""
+def server_config(workdir: Path, *, auth: bool = True) -> Path:
+    """The repository's langgraph.json with its `./` paths made absolute, written to `workdir`.
+
+    `auth=False` leaves the auth handler out: only for tests of what the graphs do when a bad
+    context gets past it (an assistant saved before the checks existed)."""
     config = json.loads((REPO / "langgraph.json").read_text())
+    if not auth:
+        del config["auth"]
 
     def absolute(path: str) -> str:
         return str(REPO / path[2:]) if path.startswith("./") else path
@@ -81,6 +86,8 @@ class DevServer:
     home: Path
     env: dict[str, str]
     port: int = field(default_factory=free_port)
+    auth: bool = True
+    """False: without the auth handler (see `server_config`)."""
     process: subprocess.Popen[bytes] | None = None
     _log: IO[bytes] | None = None
 
@@ -97,7 +104,7 @@ class DevServer:
 
     def start(self) -> None:
         assert self.process is None, "already running"
-        config = server_config(self.workdir)
+        config = server_config(self.workdir, auth=self.auth)
         self._log = self.log_path.open("ab")
         command = [
             str(Path(sys.executable).with_name("langgraph")),
@@ -168,7 +175,9 @@ class DevServer:
 class ServerFactory(Protocol):
     """Starts a server from a fresh working directory and data directory."""
 
-    def __call__(self, name: str = "server", env: Mapping[str, str] | None = None) -> DevServer: ...
+    def __call__(
+        self, name: str = "server", env: Mapping[str, str] | None = None, *, auth: bool = True
+    ) -> DevServer: ...
 
 
 def server_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -89,7 +89,9 @@ async def test_a_group_trip_books_each_partys_trip_on_the_other_server(pair: Pai
             out = outputs[task_id]
             assert out["url"] == pair.travel.url
             assert out["status"] == "completed"
-            assert out["thread_id"] == remote_thread_id(f"{thread_id}:{task_id}")
+            # The remote thread is named by the delegating task's idempotency key.
+            key = f"{thread_id}:{values['run_id']}:{task_id}"
+            assert out["thread_id"] == remote_thread_id(key)
             sub = await b.threads.get(out["thread_id"])
             assert (sub["metadata"] or {})["owner"] == "manager"  # B's auth stamped A's identity
             sub_state = await b.threads.get_state(out["thread_id"])
@@ -117,10 +119,12 @@ async def test_a_retried_task_reuses_its_finished_sub_run(pair: Pair) -> None:
     trip = example("trip.json")
     inputs = DelegateInput(goal=trip["goal"], request={**trip["request"], "car": False})
     call = WorkerCall(task_id="party-9", thread_id="caller-thread", attempt=1, context=Context())
-    async with asyncio.timeout(RUN_TIMEOUT_S):
+    async with asyncio.timeout(RUN_TIMEOUT_S), sdk(pair.travel.url, MANAGER) as b:
         first = await worker.run(inputs, call)
+        # Two runs: the sub-run paused for approval (a server refuses `auto` from a caller),
+        # and the worker approved it for its caller.
+        assert len(await b.runs.list(first.thread_id)) == 2
         again = await worker.run(inputs, replace(call, attempt=2))
+        assert len(await b.runs.list(first.thread_id)) == 2, "the retry started no run"
     assert first == again
-    async with sdk(pair.travel.url, MANAGER) as b:
-        assert len(await b.runs.list(first.thread_id)) == 1
     assert len(Inventory(pair.travel.home / INVENTORY_FILE).bookings(first.thread_id)) == 3
