@@ -9,6 +9,11 @@ Resume values (`Command(resume=...)`):
 - `{"decision": "reject", "reason": "..."}`: cancel them; the orchestrator re-plans.
 - `{"decision": "edit", "drop": [task ids], "inputs": {task id: {field: value}}}`: drop some
   tasks and/or change some inputs (validated against the worker's schema), then run the rest.
+  When the question's item for a task lists `alternatives` (`[{item_id, label, price}]`), its
+  `item_id` can only become the planned one or a listed alternative's, and its `label` and `price`
+  are the chosen option's, whatever the caller sent: an edit cannot book an arbitrary item.
+
+An answer that cannot apply is not applied: the question is asked again with an `error`.
 """
 
 from __future__ import annotations
@@ -46,8 +51,40 @@ class ApprovalDecision(BaseModel):
         return cls.model_validate(raw)
 
 
+CHOICE_FIELDS = ("label", "price")
+"""Inputs that follow the chosen option of an item that lists alternatives."""
+
+
+def _choose(
+    task: Task, item: Mapping[str, Any] | None, patch: dict[str, Any]
+) -> tuple[dict[str, Any], str | None]:
+    """The patch with the chosen option's label and price, or why the choice is not offered.
+
+    Only for items that list `alternatives`; any other patch is returned as it is.
+    """
+    alternatives = item.get("alternatives") if item is not None else None
+    if not isinstance(alternatives, list):
+        return patch, None
+    planned = task["inputs"].get("item_id")
+    chosen = patch.get("item_id", planned)
+    rest = {k: v for k, v in patch.items() if k not in CHOICE_FIELDS}
+    if chosen == planned:
+        return rest, None  # label and price stay those of the plan
+    for alt in alternatives:
+        if isinstance(alt, Mapping) and alt.get("item_id") == chosen:
+            return {**rest, **{k: alt[k] for k in CHOICE_FIELDS if k in alt}}, None
+    offered = [planned, *(a.get("item_id") for a in alternatives if isinstance(a, Mapping))]
+    return patch, (
+        f"{task['id']}: item_id {chosen!r} is not an option of this item "
+        f"(choose from {[o for o in offered if o is not None]})"
+    )
+
+
 def _apply_edit(
-    decision: ApprovalDecision, batch: Mapping[str, Task], domain: Domain
+    decision: ApprovalDecision,
+    batch: Mapping[str, Task],
+    domain: Domain,
+    items: Mapping[str, Mapping[str, Any]],
 ) -> tuple[dict[str, Task], list[str]]:
     """The batch after the edit, or the reasons the edit cannot apply."""
     errors: list[str] = []
@@ -61,6 +98,10 @@ def _apply_edit(
             continue
         patch = decision.inputs.get(task_id)
         if patch:
+            patch, refused = _choose(task, items.get(task_id), patch)
+            if refused:
+                errors.append(refused)
+                continue
             spec = domain.workers[task["worker"]]
             try:
                 merged = spec.input_model.model_validate({**task["inputs"], **patch})
@@ -81,6 +122,11 @@ def make_approve(domain: Domain) -> StateNode:
         info = runtime.execution_info
         annotate_trace(thread_id=info.thread_id if info else None, round=round_no)
         question: dict[str, Any] = {"kind": "approval", **pending}
+        items = {
+            i["task_id"]: i
+            for i in pending.get("items") or []
+            if isinstance(i, Mapping) and "task_id" in i
+        }
         while True:
             raw = interrupt(question)
             try:
@@ -90,7 +136,7 @@ def make_approve(domain: Domain) -> StateNode:
                 continue
             if decision.decision != "edit":
                 break
-            edited, errors = _apply_edit(decision, batch, domain)
+            edited, errors = _apply_edit(decision, batch, domain, items)
             if not errors:
                 break
             question = {**question, "error": "; ".join(errors)}
@@ -118,10 +164,16 @@ def make_approve(domain: Domain) -> StateNode:
         message = f"approved: {', '.join(keep) or 'nothing'}"
         if dropped:
             message += f"; dropped: {', '.join(dropped)}"
+        changed = [i for i, t in keep.items() if t["inputs"] != batch[i]["inputs"]]
+        if changed:
+            message += f"; changed: {', '.join(changed)}"
         scope = state.get("scope", "")
         update.update(
             tasks={**dropped, **running},
-            dispatch=[board.payload(t, scope=scope, round_no=round_no) for t in running.values()],
+            dispatch=[
+                board.payload(t, scope=scope, round_no=round_no, run_id=state.get("run_id", ""))
+                for t in running.values()
+            ],
             log=[LogEntry(round=round_no, kind="approval", message=message)],
         )
         return update

@@ -17,6 +17,7 @@ from orchestrator.context import Context
 
 EventSink = Callable[[dict[str, Any]], None]
 Approver = Callable[[dict[str, Any]], Awaitable[Any]]
+"""Answers one approval question with a resume value, or None: no answer, the run stays paused."""
 
 
 @dataclass
@@ -44,7 +45,11 @@ async def drive(
     on_event: EventSink | None = None,
     approver: Approver | None = None,
 ) -> RunOutcome:
-    """Runs until the graph ends, or pauses and no `approver` is there to answer."""
+    """Runs until the graph ends, or pauses and no `approver` is there to answer.
+
+    An approver that returns None (nobody answered: end of input, Ctrl-C) leaves the run paused
+    as it is; answers it gave to other questions of the same pause are not sent either.
+    """
     step: Any = start  # an InputState, a resume Command, or None to continue
     while True:
         async for event in graph.astream(
@@ -57,5 +62,10 @@ async def drive(
         paused = [{"id": i.id, "value": i.value} for i in snapshot.interrupts]
         if not paused or approver is None:
             return RunOutcome(values=dict(snapshot.values), paused=paused)
-        answers = {p["id"]: await approver(p["value"]) for p in paused}
+        answers: dict[str, Any] = {}
+        for question in paused:
+            answer = await approver(question["value"])
+            if answer is None:
+                return RunOutcome(values=dict(snapshot.values), paused=paused)
+            answers[question["id"]] = answer
         step = Command(resume=answers)
