@@ -8,20 +8,36 @@ from typing import Any
 from state import Task, TaskResult
 
 
+def _price(option: Mapping[str, Any], quantity: int) -> float:
+    """What `quantity` of a search option costs in total: fares are per traveller and car
+    rentals per car; a stay's total already covers all its rooms."""
+    if "car_class" in option:
+        return round(float(option["total_price"]) * quantity, 2)
+    if "total_price" in option:
+        return round(float(option["total_price"]), 2)
+    return round(float(option["price"]) * quantity, 2)
+
+
+def _enough(option: Mapping[str, Any], quantity: int) -> bool:
+    left = option.get("seats_left", option.get("cars_left", option.get("rooms_left")))
+    return left is None or "rooms_left" in option or int(left) >= quantity
+
+
 def _alternatives(
     item_id: str, quantity: int, results: Mapping[str, TaskResult]
 ) -> list[dict[str, Any]]:
-    """The other options of the search that found `item_id`, cheapest first, priced in total."""
+    """The other options of the search that found `item_id` with enough left, cheapest first,
+    priced in total for the same quantity."""
     for result in results.values():
         options = (result["output"] or {}).get("options") if result["ok"] else None
         if options and any(o["id"] == item_id for o in options):
-            others = [o for o in options if o["id"] != item_id]
+            others = [o for o in options if o["id"] != item_id and _enough(o, quantity)]
+            others.sort(key=lambda o: _price(o, quantity))
             return [
                 {
                     "item_id": o["id"],
                     "label": o.get("name") or o.get("flight_no") or o.get("car_class"),
-                    # Flight fares are per traveller; stays and rentals are quoted in total.
-                    "price": o["total_price"] if "total_price" in o else o["price"] * quantity,
+                    "price": _price(o, quantity),
                 }
                 for o in others[:3]
             ]

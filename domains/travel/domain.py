@@ -13,6 +13,7 @@ from domains.travel.inventory import AIRPORTS
 from domains.travel.itinerary import ItinerarySynthesizer
 from domains.travel.models import TripRequest
 from domains.travel.planner import TravelRulesPlanner
+from domains.travel.verifier import TripVerifier
 from domains.travel.workers import travel_workers
 from orchestrator.context import Context
 from orchestrator.domain import Domain
@@ -75,5 +76,6 @@ def travel_domain() -> Domain:
         planner=travel_planner,
         synthesizer=travel_synthesizer,
         describe_approval=describe_bookings,
+        verifier=lambda _context: TripVerifier(),
         input_schema=TripInput,
     )

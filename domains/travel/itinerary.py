@@ -1,154 +1,193 @@
-"""The travel synthesizer: the itinerary, in each place's local time, with costs and decisions."""
+"""The travel synthesizer: the itinerary as the booking ledger has it, in each place's local time.
+
+Every fact about a booked item (flight number, route, local times, hotel name, dates, nights,
+rooms, car class, quantity, price) comes from the booking record itself, which the inventory
+wrote when it took the item. The planner's choices appear only as what they are: items planned
+but not booked. The status and its reason are the verifier's verdict (`SynthesisView.verdict`),
+whose facts carry the run's bookings, so the ledger is read once per synthesis.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import replace
+from collections.abc import Mapping
 from typing import Any
 
+from domains.travel.verifier import label, money
 from orchestrator.planning import SynthesisView
 from state import Answer, Usage
 
 
-def _booked(view: SynthesisView) -> dict[str, dict[str, Any]]:
-    """Confirmed or cancelled bookings by slot ('flight-1', 'hotel-1'...), latest attempt wins."""
-    by_slot: dict[str, dict[str, Any]] = {}
-    records: Mapping[str, Any] = view.notes.get("bookings", {})
-    for task_id, record in records.items():
-        task = view.tasks.get(task_id)
-        result = view.results.get(task["result_ref"] or "") if task else None
-        if result and result["ok"] and result["output"]:
-            by_slot[record["slot"]] = result["output"]
-    for task in view.tasks.values():
-        result = view.results.get(task["result_ref"] or "")
-        if task["worker"] == "cancel" and result and result["ok"] and result["output"]:
-            for slot, booking in by_slot.items():
-                if booking["ref"] == result["output"]["ref"]:
-                    by_slot[slot] = result["output"]
-    return by_slot
-
-
-def _reference(booked: Mapping[str, dict[str, Any]], slot: str) -> dict[str, Any]:
-    booking = booked.get(slot)
+def _flight(b: Mapping[str, Any]) -> dict[str, Any]:
+    d = b["details"]
     return {
-        "booking": booking["ref"] if booking else None,
-        "booking_status": booking["status"] if booking else None,
+        "flight_no": d["flight_no"],
+        "origin": d["origin"],
+        "destination": d["destination"],
+        "depart_local": d["depart_local"],
+        "arrive_local": d["arrive_local"],
+        "red_eye": d["red_eye"],
+        "cabin": d["cabin"],
+        "travelers": b["quantity"],
+        "cost": b["total_price"],
+        "booking": b["ref"],
+        "booking_status": b["status"],
     }
+
+
+def _hotel(b: Mapping[str, Any], extra_nights: set[tuple[str, str]]) -> dict[str, Any]:
+    d = b["details"]
+    return {
+        "name": d["name"],
+        "city": d["city"],
+        "tier": d["tier"],
+        "check_in": d["check_in"],
+        "check_out": d["check_out"],
+        "nights": d["nights"],
+        "rooms": d["rooms"],
+        "extra_night": (d["city"], d["check_in"]) in extra_nights,
+        "cost": b["total_price"],
+        "booking": b["ref"],
+        "booking_status": b["status"],
+    }
+
+
+def _car(b: Mapping[str, Any]) -> dict[str, Any]:
+    d = b["details"]
+    return {
+        "airport": d["airport"],
+        "car_class": d["car_class"],
+        "pick_up": d["pick_up"],
+        "drop_off": d["drop_off"],
+        "days": d["days"],
+        "cars": d["cars"],
+        "cost": b["total_price"],
+        "booking": b["ref"],
+        "booking_status": b["status"],
+    }
+
+
+def _not_booked(view: SynthesisView, booked_tasks: set[str]) -> list[dict[str, Any]]:
+    """Bookings the plan held that the ledger does not: dropped, rejected, failed or unsent."""
+    planned = []
+    for task in view.tasks.values():
+        if task["worker"] != "book" or task["id"] in booked_tasks:
+            continue
+        inputs = task["inputs"]
+        why = {
+            "cancelled": "dropped or rejected before booking",
+            "failed": f"failed: {task['error'] or 'no reason given'}",
+        }.get(task["status"], "not sent")
+        planned.append(
+            {
+                "task_id": task["id"],
+                "kind": inputs.get("kind"),
+                "label": inputs.get("label") or inputs.get("item_id"),
+                "price": inputs.get("price"),
+                "why": why,
+            }
+        )
+    return planned
 
 
 def itinerary_data(view: SynthesisView) -> dict[str, Any]:
-    notes = view.notes
-    request = view.request or {}
-    travelers = int(request.get("travelers", 1))
-    booked = _booked(view)
-    legs = []
-    for i, leg in enumerate(notes.get("legs", [])):
-        choice = leg.get("choice")
-        if not choice:
-            continue
-        legs.append(
-            {
-                "flight_no": choice["flight_no"],
-                "origin": choice["origin"],
-                "destination": choice["destination"],
-                "depart_local": choice["depart_local"],
-                "arrive_local": choice["arrive_local"],
-                "red_eye": choice["red_eye"],
-                "cost": round(choice["price"] * travelers, 2),
-                **_reference(booked, f"flight-{i + 1}"),
-            }
-        )
-    hotels = []
-    for stay in notes.get("stays", []):
-        choice = stay.get("choice")
-        if not choice:
-            continue
-        hotels.append(
-            {
-                "name": choice["name"],
-                "city": choice["city"],
-                "tier": choice["tier"],
-                "check_in": choice["check_in"],
-                "check_out": choice["check_out"],
-                "nights": choice["nights"],
-                "rooms": choice["rooms"],
-                "extra_night": bool(stay.get("extra_night")),
-                "cost": choice["total_price"],
-                **_reference(booked, f"hotel-{stay['leg'] + 1}"),
-            }
-        )
-    cars = []
-    for car in notes.get("cars", []):
-        choice = car.get("choice")
-        if not choice:
-            continue
-        cars.append(
-            {
-                "airport": choice["airport"],
-                "car_class": choice["car_class"],
-                "pick_up": choice["pick_up"],
-                "drop_off": choice["drop_off"],
-                "days": choice["days"],
-                "cost": choice["total_price"],
-                **_reference(booked, f"car-{car['leg'] + 1}"),
-            }
-        )
-    confirmed = [b for b in booked.values() if b["status"] == "confirmed"]
-    planned = sum(x["cost"] for x in [*legs, *hotels, *cars])
-    return {
-        "legs": legs,
-        "hotels": hotels,
-        "cars": cars,
-        "planned_total": round(planned, 2),
-        "booked_total": round(sum(b["total_price"] for b in confirmed), 2),
-        "budget": request.get("budget"),
-        "bookings": sorted(booked.values(), key=lambda b: b["created_at"]),
-        "decisions": [e["message"] for e in view.log if e["kind"] in ("decision", "approval")],
-        "problems": [e["message"] for e in view.log if e["kind"] in ("rejected", "guard")],
+    facts = view.verdict.facts if view.verdict is not None else {}
+    bookings: list[dict[str, Any]] = [b for b in facts.get("bookings", []) if b.get("details")]
+    live = [b for b in bookings if b["status"] == "confirmed"]
+    extra_nights = {(s["city"], s["check_in"]) for s in facts.get("stays", []) if s["extra_night"]}
+    by_time = {
+        "flight": lambda b: b["details"]["depart_local"],
+        "hotel": lambda b: b["details"]["check_in"],
+        "car": lambda b: b["details"]["pick_up"],
     }
 
+    def of(kind: str) -> list[dict[str, Any]]:
+        return sorted((b for b in live if b["kind"] == kind), key=by_time[kind])
 
-def _money(amount: float) -> str:
-    return f"${amount:,.2f}"
+    request = view.request or {}
+    return {
+        "legs": [_flight(b) for b in of("flight")],
+        "hotels": [_hotel(b, extra_nights) for b in of("hotel")],
+        "cars": [_car(b) for b in of("car")],
+        "cancelled": [
+            {"booking": b["ref"], "kind": b["kind"], "label": label(b), "cost": b["total_price"]}
+            for b in bookings
+            if b["status"] == "cancelled"
+        ],
+        "not_booked": _not_booked(view, {b["task_id"] for b in bookings}),
+        "booked_total": round(sum(float(b["total_price"]) for b in live), 2),
+        "budget": request.get("budget"),
+        "unmet": list(view.verdict.unmet) if view.verdict is not None else [],
+        "bookings": bookings,
+        "decisions": [e["message"] for e in view.log if e["kind"] in ("decision", "approval")],
+        "problems": [e["message"] for e in view.log if e["kind"] in ("rejected", "guard")],
+        "planner_said": view.claim.reason if view.claim is not None else "",
+    }
 
 
 def _when(iso: str) -> str:
     return f"{iso[:10]} {iso[11:16]} (UTC{iso[19:]})" if len(iso) > 19 else iso
 
 
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def render_itinerary(data: Mapping[str, Any], status: str, reason: str) -> str:
-    lines = [f"Trip status: {status.upper()} - {reason}", ""]
+    lines = [f"Trip status: {status.upper()} - {reason}"]
+    said = data.get("planner_said") or ""
+    if status != "completed" and said and said != reason:
+        # The planner's own words, attributed: the status line above is the verifier's.
+        lines.append(f"The planner stopped because: {said}")
+    lines.append("")
     if data["legs"]:
         lines.append("Flights (local times):")
     for leg in data["legs"]:
-        ref = f"  [{leg['booking']} {leg['booking_status']}]" if leg["booking"] else ""
         night = "  red-eye" if leg["red_eye"] else ""
         lines.append(
             f"  {leg['flight_no']:<8} {leg['origin']} {_when(leg['depart_local'])} -> "
-            f"{leg['destination']} {_when(leg['arrive_local'])}  {_money(leg['cost'])}{night}{ref}"
+            f"{leg['destination']} {_when(leg['arrive_local'])}  x{leg['travelers']}  "
+            f"{money(leg['cost'])}{night}  [{leg['booking']} {leg['booking_status']}]"
         )
     if data["hotels"]:
         lines.append("Hotels:")
     for h in data["hotels"]:
-        ref = f"  [{h['booking']} {h['booking_status']}]" if h["booking"] else ""
         extra = " incl. extra night" if h["extra_night"] else ""
         lines.append(
             f"  {h['name']} ({h['tier']}*) {h['city']}  {h['check_in']} -> {h['check_out']}  "
-            f"{h['nights']} nights x{h['rooms']} room(s){extra}  {_money(h['cost'])}{ref}"
+            f"{_n(h['nights'], 'night')} x{_n(h['rooms'], 'room')}{extra}  {money(h['cost'])}"
+            f"  [{h['booking']} {h['booking_status']}]"
         )
     if data["cars"]:
         lines.append("Cars:")
     for c in data["cars"]:
-        ref = f"  [{c['booking']} {c['booking_status']}]" if c["booking"] else ""
         lines.append(
-            f"  {c['car_class']} at {c['airport']}  {c['pick_up']} -> {c['drop_off']}  "
-            f"{c['days']} days  {_money(c['cost'])}{ref}"
+            f"  {c['cars']} x {c['car_class']} at {c['airport']}  {c['pick_up']} -> "
+            f"{c['drop_off']}  {_n(c['days'], 'day')}  {money(c['cost'])}"
+            f"  [{c['booking']} {c['booking_status']}]"
         )
-    budget = data["budget"]
-    against = f" (budget {_money(budget)})" if budget is not None else ""
+    if data["cancelled"]:
+        lines.append("Cancelled:")
+        lines.extend(f"  {c['label']}  [{c['booking']} cancelled]" for c in data["cancelled"])
+    if data["not_booked"]:
+        lines.append("Planned, not booked:")
+        for item in data["not_booked"]:
+            price = f"  {money(float(item['price']))}" if item["price"] is not None else ""
+            lines.append(f"  {item['label']}{price}  ({item['why']})")
     lines.append("")
-    lines.append(f"Planned total: {_money(data['planned_total'])}{against}")
-    lines.append(f"Booked total:  {_money(data['booked_total'])}")
+    total = float(data["booked_total"])
+    budget = data["budget"]
+    against = ""
+    if budget is not None:
+        budget = float(budget)
+        if total <= budget + 0.005:
+            against = f" (budget {money(budget)}: {money(budget - total)} left)"
+        else:
+            against = f" (budget {money(budget)}: {money(total - budget)} over)"
+    lines.append(f"Booked total: {money(total)}{against}")
+    if data["unmet"]:
+        lines.append("")
+        lines.append("Not met:")
+        lines.extend(f"  - {u}" for u in data["unmet"])
     if data["decisions"]:
         lines.append("")
         lines.append("Decisions:")
@@ -160,20 +199,10 @@ def render_itinerary(data: Mapping[str, Any], status: str, reason: str) -> str:
 
 
 class ItinerarySynthesizer:
-    """Writes the trip as an itinerary: legs, hotels, cars, costs, references and decisions.
-
-    It reads the chosen options from the planner's notes, as the offline planner keeps them;
-    `notes_from` rebuilds them in that shape for planners that keep none (the LLM planner).
-    """
-
-    def __init__(
-        self, notes_from: Callable[[SynthesisView], Mapping[str, Any]] | None = None
-    ) -> None:
-        self._notes_from = notes_from
+    """Writes the trip as the ledger holds it, for any planner: legs, hotels, cars, references,
+    what was planned but not booked, and the decisions log."""
 
     async def synthesize(self, view: SynthesisView) -> tuple[Answer, list[Usage]]:
-        if self._notes_from is not None:
-            view = replace(view, notes=self._notes_from(view))
         data = itinerary_data(view)
         answer = Answer(
             status=view.status,

@@ -25,10 +25,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from domains.travel.models import TripRequest
-from domains.travel.policy import choose_flight, stay_dates, tier_order
+from domains.travel.policy import cars_needed, choose_flight, stay_dates, tier_order
 from orchestrator.planning import Finish, NewTask, PlanOutcome, PlanUpdate, PlanView
 
 Notes = dict[str, Any]
+
+RELEASE_TRIES = 3
+"""Times a compensating cancellation is tried (each try with the worker's own retries) before
+the run ends and reports the booking as still confirmed."""
 
 
 def _money(amount: float) -> str:
@@ -68,6 +72,7 @@ class _Round:
         self.notes: Notes = copy.deepcopy(dict(view.notes)) or self._fresh_notes()
         self.add: list[NewTask] = []
         self.cancel: list[str] = []
+        self.retry: list[str] = []
         self.decisions: list[str] = []
         self.finish: Finish | None = None
 
@@ -86,6 +91,7 @@ class _Round:
         return PlanUpdate(
             add=self.add,
             cancel=self.cancel,
+            retry=self.retry,
             decisions=self.decisions,
             finish=self.finish,
             notes=self.notes,
@@ -356,6 +362,14 @@ class _Round:
                 waiting = True
             elif options:
                 stay["choice"] = min(options, key=lambda o: o["total_price"])
+            elif stay.get("fallback"):
+                # A cheaper tier was tried for the budget and had nothing: keep what was found.
+                kept: dict[str, Any] = stay.pop("fallback")
+                stay["choice"] = kept
+                self.decisions.append(
+                    f"no cheaper rooms in {stay['city']} {stay['check_in']}..{stay['check_out']}; "
+                    f"keeping {kept['name']} ({kept['tier']}*)"
+                )
             elif len(stay["searches"]) < len(stay["tiers"]):
                 tried = stay["tiers"][len(stay["searches"]) - 1]
                 following = stay["tiers"][len(stay["searches"])]
@@ -375,11 +389,19 @@ class _Round:
         for car in self.notes["cars"]:
             if car["choice"] is not None or car.get("dropped"):
                 continue
-            options = self._options(car["searches"][-1])
+            found = self._options(car["searches"][-1])
+            options = None if found is None else self._cars_that_carry_everyone(found)
             if options is None:
                 waiting = True
             elif options:
-                car["choice"] = min(options, key=lambda o: o["total_price"])
+                car["choice"] = min(options, key=self._car_cost)
+            elif car.get("fallback"):
+                kept_car: dict[str, Any] = car.pop("fallback")
+                car["choice"] = kept_car
+                self.decisions.append(
+                    f"no cheaper cars at {car['airport']}; keeping the "
+                    f"{kept_car['car_class']} found before"
+                )
             elif len(car["searches"]) < len(car["classes"]):
                 self.decisions.append(
                     f"no {car['classes'][len(car['searches']) - 1]} cars at {car['airport']}; "
@@ -389,16 +411,34 @@ class _Round:
                 waiting = True
             else:
                 car["dropped"] = True
-                self.decisions.append(f"no car free at {car['airport']}; continuing without one")
+                seen = ", ".join(f"{o['car_class']} ({o['cars_left']} left)" for o in found or [])
+                why = (
+                    f"none carries {self.trip.travelers} travellers with the cars left: {seen}"
+                    if found
+                    else "none free for those dates"
+                )
+                self.decisions.append(
+                    f"no car at {car['airport']} {car['pick_up']}..{car['drop_off']}: {why}; "
+                    "continuing without one"
+                )
         if not waiting:
             self.notes["phase"] = "budget"
+
+    def _cars_that_carry_everyone(self, options: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Car options of which enough are left to seat every traveller."""
+        return [
+            o for o in options if o["cars_left"] >= cars_needed(o["car_class"], self.trip.travelers)
+        ]
+
+    def _car_cost(self, option: dict[str, Any]) -> float:
+        return float(option["total_price"]) * cars_needed(option["car_class"], self.trip.travelers)
 
     # -- phase 3: budget ---------------------------------------------------------------------
 
     def _total(self) -> float:
         flights = sum(s["choice"]["price"] for s in self.notes["legs"]) * self.trip.travelers
         hotels = sum(s["choice"]["total_price"] for s in self.notes["stays"])
-        cars = sum(c["choice"]["total_price"] for c in self.notes["cars"] if c["choice"])
+        cars = sum(self._car_cost(c["choice"]) for c in self.notes["cars"] if c["choice"])
         return float(flights + hotels + cars)
 
     def _budget(self) -> None:
@@ -431,7 +471,7 @@ class _Round:
                 current = stay["tiers"][len(stay["searches"]) - 1]
                 if current > 1:
                     stay["tiers"] = [*stay["tiers"][: len(stay["searches"])], current - 1]
-                    stay["choice"] = None
+                    stay["fallback"], stay["choice"] = stay["choice"], None
                     self._hotel_search(stay)
             self.notes["phase"] = "stays"
             return
@@ -443,7 +483,7 @@ class _Round:
             for car in self.notes["cars"]:
                 if car["choice"] and car["choice"]["car_class"] != "economy":
                     car["classes"] = [*car["classes"][: len(car["searches"])], "economy"]
-                    car["choice"] = None
+                    car["fallback"], car["choice"] = car["choice"], None
                     self._car_search(car)
             self.notes["phase"] = "stays"
             return
@@ -475,7 +515,7 @@ class _Round:
     # -- phase 4: booking --------------------------------------------------------------------
 
     def _book_task(self, slot: str, kind: str, option: dict[str, Any], quantity: int) -> None:
-        label, price = _label_and_price(kind, option, self.trip.travelers)
+        label, price = label_and_price(kind, option, quantity)
         inputs = {
             "kind": kind,
             "item_id": option["id"],
@@ -495,7 +535,8 @@ class _Round:
             self._book_task(f"hotel-{stay['leg'] + 1}", "hotel", stay["choice"], self.trip.rooms)
         for car in self.notes["cars"]:
             if car["choice"]:
-                self._book_task(f"car-{car['leg'] + 1}", "car", car["choice"], 1)
+                quantity = cars_needed(car["choice"]["car_class"], self.trip.travelers)
+                self._book_task(f"car-{car['leg'] + 1}", "car", car["choice"], quantity)
         self.decisions.append(
             f"book {len(self.add)} items in one batch, total {_money(self.notes['total'])}"
         )
@@ -504,41 +545,57 @@ class _Round:
     def _after_booking(self) -> None:
         bookings: dict[str, Any] = self.notes["bookings"]
         statuses = {task_id: self._status(task_id) for task_id in bookings}
-        releases = [self._status(t) for t in self.notes.get("releases", [])]
-        if any(s in ("pending", "running") for s in [*statuses.values(), *releases]):
+        releases = {t: self._status(t) for t in self.notes.get("releases", [])}
+        if any(s in ("pending", "running") for s in [*statuses.values(), *releases.values()]):
+            return
+        stuck = [t for t, s in releases.items() if s == "failed"]
+        again = [t for t in stuck if self.view.tasks[t]["failures"] < RELEASE_TRIES]
+        if again:
+            # A compensation that failed is tried again, never reported as done.
+            self.retry = again
+            self.decisions.append(
+                "cancelling "
+                + ", ".join(f"{t} failed ({self.view.tasks[t]['error']})" for t in again)
+                + "; trying again"
+            )
             return
         rejected = [t for t, s in statuses.items() if s == "cancelled"]
         failed = [t for t, s in statuses.items() if s == "failed"]
         if failed and not self.notes.get("compensating"):
-            for task_id in failed:
-                if not self._book_alternative(task_id):
-                    self._cancel_leg(task_id)
+            lost = [t for t in failed if not self._book_alternative(t)]
+            essential = [t for t in lost if not bookings[t]["slot"].startswith("car-")]
+            if essential:
+                self._cancel_trip(essential[0])
+            for task_id in lost:
+                if task_id not in essential:
+                    self.decisions.append(
+                        f"{bookings[task_id]['slot']} could not be booked "
+                        f"({self.view.tasks[task_id]['error']}) and no other car fits; "
+                        "keeping the rest of the trip without it"
+                    )
             if self.add or self.notes.get("compensating"):
                 return
         done = [t for t, s in statuses.items() if s == "done"]
-        total = sum(
-            (self.view.output_of(t) or {}).get("total_price", 0.0)
-            for t in done
-            if not self.notes.get("cancelled", {}).get(t)
-        )
+        released = [t for t, s in releases.items() if s == "done"]
+        refs_released = {(self.view.output_of(t) or {}).get("ref") for t in released}
+        kept = [t for t in done if (self.view.output_of(t) or {}).get("ref") not in refs_released]
+        total = sum((self.view.output_of(t) or {}).get("total_price", 0.0) for t in kept)
+        booked = f"{len(kept)} booked, total {_money(total)}"
         if self.notes.get("compensating"):
-            self.finish = Finish(
-                status="partial",
-                reason=self.notes["compensating"] + "; the leg's other bookings were cancelled",
-            )
-        elif rejected:
-            kept = len(done)
-            self.finish = Finish(
-                status="partial" if kept == 0 else "completed",
-                reason=f"{len(rejected)} booking(s) dropped at your request; {kept} booked, "
-                f"total {_money(total)}",
-            )
+            reason = f"{self.notes['compensating']}; cancelled {len(released)} booking(s)"
+            if stuck:
+                refs = ", ".join(str(self.view.tasks[t]["inputs"]["ref"]) for t in stuck)
+                reason += f"; could not cancel {refs}, which stay confirmed"
+            self.finish = Finish(status="partial", reason=f"{reason}; {booked}")
+        elif rejected or failed:
+            parts = []
+            if rejected:
+                parts.append(f"{len(rejected)} booking(s) dropped at your request")
+            if failed:
+                parts.append(f"{len(failed)} booking(s) could not be made")
+            self.finish = Finish(status="partial", reason="; ".join(parts) + f"; {booked}")
         else:
-            budget = f" within the budget of {_money(self.trip.budget)}" if self.trip.budget else ""
-            self.finish = Finish(
-                status="completed",
-                reason=f"all {len(done)} items booked, total {_money(total)}{budget}",
-            )
+            self.finish = Finish(status="completed", reason=f"all {booked}")
 
     def _book_alternative(self, failed_id: str) -> bool:
         """Books the next-best option of the same search in place of a failed booking."""
@@ -556,7 +613,7 @@ class _Round:
             options = self._options(stay["searches"][-1]) or []
         else:
             car = next(c for c in self.notes["cars"] if c["leg"] == i)
-            options = self._options(car["searches"][-1]) or []
+            options = self._cars_that_carry_everyone(self._options(car["searches"][-1]) or [])
         remaining = [o for o in options if o["id"] not in record["tried"]]
         if kind == "flight":
             remaining = [o for o in remaining if o["seats_left"] >= self.trip.travelers]
@@ -564,14 +621,16 @@ class _Round:
             return False
         price_key = "price" if kind == "flight" else "total_price"
         option = min(remaining, key=lambda o: o[price_key])
-        quantity = {"flight": self.trip.travelers, "hotel": self.trip.rooms}.get(kind, 1)
+        quantity = {"flight": self.trip.travelers, "hotel": self.trip.rooms}.get(
+            kind, cars_needed(str(option.get("car_class")), self.trip.travelers)
+        )
         before = len(self.add)
         self._book_task(slot, kind, option, quantity)
         new_id = self.add[before].id if len(self.add) > before else None
         if new_id:
             self.notes["bookings"][new_id]["tried"] = [*record["tried"], option["id"]]
         del self.notes["bookings"][failed_id]
-        label, _ = _label_and_price(kind, option, self.trip.travelers)
+        label, _ = label_and_price(kind, option, quantity)
         self.decisions.append(
             f"booking {failed_id} failed ({self.view.tasks[failed_id]['error']}); "
             f"booking the next option instead: {label}"
@@ -597,40 +656,39 @@ class _Round:
         landing = option["arrive_local"][:10]
         return bool(stay["check_in"] <= landing < stay["check_out"])
 
-    def _cancel_leg(self, failed_id: str) -> None:
-        """Compensates: cancels the confirmed bookings that belong to the failed item's leg."""
+    def _cancel_trip(self, failed_id: str) -> None:
+        """Compensates: a flight or a stay that cannot be had leaves no trip, so every booking
+        this run confirmed is cancelled (a return flight alone is not a trip)."""
         slot = self.notes["bookings"][failed_id]["slot"]
-        leg = slot.rsplit("-", 1)[1]
         reason = f"{slot} could not be booked ({self.view.tasks[failed_id]['error']})"
         self.notes["compensating"] = reason
-        cancelled: dict[str, bool] = self.notes.setdefault("cancelled", {})
         for task_id, record in self.notes["bookings"].items():
-            if record["slot"].endswith(f"-{leg}") and self._status(task_id) == "done":
-                booking = self.view.output_of(task_id) or {}
-                ref = booking.get("ref")
-                if ref:
-                    cancelled[task_id] = True
-                    release = self._task(
-                        f"cancel-{record['slot']}",
-                        "cancel",
-                        {"ref": ref, "reason": reason},
-                        f"release {record['slot']}",
-                        reuse=False,
-                        after=[task_id],
-                    )
-                    self.notes.setdefault("releases", []).append(release)
+            if self._status(task_id) != "done":
+                continue
+            ref = (self.view.output_of(task_id) or {}).get("ref")
+            if ref:
+                release = self._task(
+                    f"cancel-{record['slot']}",
+                    "cancel",
+                    {"ref": ref, "reason": reason},
+                    f"release {record['slot']}",
+                    reuse=False,
+                    after=[task_id],
+                )
+                self.notes.setdefault("releases", []).append(release)
         self.decisions.append(
-            f"{reason}; no alternative left, cancelling what was booked for leg {leg}"
+            f"{reason}; no alternative left, so cancelling the trip's other bookings"
         )
 
 
-def _label_and_price(kind: str, option: dict[str, Any], travelers: int) -> tuple[str, float]:
+def label_and_price(kind: str, option: dict[str, Any], quantity: int) -> tuple[str, float]:
+    """How a booking of `quantity` of `option` reads, and what it costs in total."""
     if kind == "flight":
         label = (
             f"flight {option['flight_no']} {option['origin']}->{option['destination']} "
-            f"{option['depart_local'][:16]} x{travelers}"
+            f"{option['depart_local'][:16]} x{quantity}"
         )
-        return label, float(option["price"]) * travelers
+        return label, float(option["price"]) * quantity
     if kind == "hotel":
         label = (
             f"{option['name']} ({option['tier']}*) {option['city']} "
@@ -638,5 +696,5 @@ def _label_and_price(kind: str, option: dict[str, Any], travelers: int) -> tuple
         )
         return label, float(option["total_price"])
     dates = f"{option['pick_up']}..{option['drop_off']}"
-    label = f"{option['car_class']} car at {option['airport']} {dates}"
-    return label, float(option["total_price"])
+    label = f"{quantity} x {option['car_class']} car at {option['airport']} {dates}"
+    return label, float(option["total_price"]) * quantity

@@ -53,7 +53,7 @@ def choose_flight(
         for o in options
         if o["id"] not in exclude
         and o["seats_left"] >= travelers
-        and (after is None or _utc(departure(o)) >= _utc(arrival(after)) + MIN_CONNECTION)
+        and (after is None or utc(departure(o)) >= utc(arrival(after)) + MIN_CONNECTION)
     ]
     if not fitting:
         return None
@@ -62,7 +62,7 @@ def choose_flight(
     return min(fitting, key=lambda o: flight_score(o, travelers))
 
 
-def _utc(moment: datetime) -> datetime:
+def utc(moment: datetime) -> datetime:
     offset = moment.utcoffset() or timedelta(0)
     return moment.replace(tzinfo=None) - offset
 
@@ -74,6 +74,19 @@ def stay_dates(landing: dict[str, Any], leaving: dict[str, Any]) -> tuple[date, 
     if early:
         check_in -= timedelta(days=1)
     return check_in, departure(leaving).date(), early
+
+
+CAR_SEATS: dict[str, int] = {"economy": 4, "compact": 5, "midsize": 5, "suv": 7, "luxury": 4}
+"""Travellers one car of each class carries: a party of nine needs two SUVs, not one compact."""
+
+
+def car_seats(car_class: str) -> int:
+    return CAR_SEATS.get(car_class, 4)
+
+
+def cars_needed(car_class: str, travelers: int) -> int:
+    """How many cars of `car_class` carry `travelers`."""
+    return -(-travelers // car_seats(car_class))
 
 
 def tier_order(preferred: int) -> list[int]:

@@ -9,8 +9,8 @@ searches, with ids and prices, and the money left) and reviews each answer befor
 So text that came back from a worker (a hotel description that says "book 10 rooms") cannot
 lead to a booking that the budget, the validation or the approval step would refuse.
 
-`board_itinerary_synthesizer()` writes the same itinerary as the offline planner's synthesizer, from
-the bookings on the board instead of the rules planner's notes.
+The itinerary of a run an LLM planned is the same one the offline planner's runs get: read from
+the booking ledger, never from what the model said it booked.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from domains.travel.workers.book import BookInput
 from domains.travel.workers.cancel import CancelInput
 from orchestrator.llm import prompts
 from orchestrator.llm.planner import LLMPlanner, clip
-from orchestrator.planning import NewTask, PlanUpdate, PlanView, SynthesisView
+from orchestrator.planning import NewTask, PlanUpdate, PlanView
 from state import Task, TaskResult
 
 SEARCH_KINDS = {"search_flights": "flight", "search_hotels": "hotel", "search_cars": "car"}
@@ -271,34 +271,6 @@ def travel_llm_planner() -> LLMPlanner:
     return LLMPlanner(guide=TravelGuide())
 
 
-def board_notes(view: SynthesisView) -> dict[str, Any]:
-    """The notes the itinerary reads (legs, stays, cars, bookings by slot), from the board."""
-    index = option_index(view.tasks, view.results)
-    picked: dict[str, list[tuple[str, dict[str, Any]]]] = {"flight": [], "hotel": [], "car": []}
-    for task in view.tasks.values():
-        if task["worker"] != "book" or task["status"] in ("cancelled", "failed"):
-            continue
-        found = index.get(str(task["inputs"].get("item_id")))
-        if found is not None:
-            picked[found[0]].append((task["id"], found[1]))
-    picked["flight"].sort(key=lambda p: str(p[1]["depart_local"]))
-    picked["hotel"].sort(key=lambda p: str(p[1]["check_in"]))
-    picked["car"].sort(key=lambda p: str(p[1]["pick_up"]))
-    bookings: dict[str, dict[str, str]] = {}
-    for kind, chosen in picked.items():
-        for n, (task_id, _) in enumerate(chosen, 1):
-            bookings[task_id] = {"slot": f"{kind}-{n}"}
-    return {
-        "legs": [{"choice": o} for _, o in picked["flight"]],
-        "stays": [
-            {"choice": o, "leg": n, "extra_night": False}
-            for n, (_, o) in enumerate(picked["hotel"])
-        ],
-        "cars": [{"choice": o, "leg": n} for n, (_, o) in enumerate(picked["car"])],
-        "bookings": bookings,
-    }
-
-
 def board_itinerary_synthesizer() -> ItinerarySynthesizer:
-    """The travel itinerary of a run an LLM planned, rebuilt from the bookings on the board."""
-    return ItinerarySynthesizer(notes_from=board_notes)
+    """The travel itinerary of a run an LLM planned: the same ledger-based synthesizer."""
+    return ItinerarySynthesizer()

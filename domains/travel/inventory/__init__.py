@@ -6,6 +6,6 @@ reference data, and `repository.Inventory` is the only interface the rest of the
 
 from domains.travel.inventory.airports import AIRPORTS
 from domains.travel.inventory.generate import build_inventory
-from domains.travel.inventory.repository import Inventory, SoldOut, UnknownBooking
+from domains.travel.inventory.repository import Inventory, KeyConflict, SoldOut, UnknownBooking
 
-__all__ = ["AIRPORTS", "Inventory", "SoldOut", "UnknownBooking", "build_inventory"]
+__all__ = ["AIRPORTS", "Inventory", "KeyConflict", "SoldOut", "UnknownBooking", "build_inventory"]

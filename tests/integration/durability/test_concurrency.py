@@ -55,7 +55,8 @@ async def test_twenty_parallel_runs_share_files_without_locks_crosstalk_or_overs
         values = outcome.values
         assert values["goal"] == f"run {n}"  # no cross-talk between threads
         assert values["request"] == requests[n].model_dump(mode="json")
-        assert values["status"] in ("completed", "partial"), values["reason"]
+        # A party that lost every seat race books nothing: `failed`, and the verdict says so.
+        assert values["status"] in ("completed", "partial", "failed"), values["reason"]
         assert "locked" not in values["reason"]
         booked = {b.ref for b in inventory.bookings(f"run-{n}") if b.status == "confirmed"}
         data = values["answer"]["data"]

@@ -108,6 +108,7 @@ async def test_worker_text_cannot_make_the_planner_book_what_checks_refuse(
     assert "x1 room(s)" in item["label"]
     assert questions[0]["within_budget"] is True
 
-    assert values["status"] == "partial"
+    assert values["status"] == "failed"  # the person refused the only booking: nothing is booked
+    assert values["reason"].startswith("nothing is booked;")
     assert values["tasks"]["r2-book"]["status"] == "cancelled"
     assert inventory.bookings("poisoned") == []

@@ -78,7 +78,8 @@ def test_run_extracts_the_trip_then_plans_it_with_the_model(
     captured = capsys.readouterr()
     report = json.loads(captured.out)
     assert code == 1, captured.err
-    assert report["status"] == "partial" and "$4,000" in report["reason"]
+    assert report["status"] == "failed" and report["reason"].startswith("nothing is booked;")
+    assert "$4,000" in report["itinerary"]["planner_said"]
     assert report["thread_id"] == "r-1"
     assert report["usage"]["calls"] == 4
     assert report["usage"]["prompt_tokens"] > 0 and report["usage"]["cost_usd"] is None

@@ -143,7 +143,7 @@ async def test_over_budget_switches_to_cheaper_hotels_and_stays_within_budget(
     assert cheap_hotel > 0
 
 
-async def test_a_budget_nothing_fits_ends_partial_with_nothing_booked(
+async def test_a_budget_nothing_fits_ends_failed_with_nothing_booked(
     data_dir: Path, inventory: Inventory
 ) -> None:
     out_day, back_day = day(inventory, OFFSET), day(inventory, OFFSET + 4)
@@ -153,9 +153,12 @@ async def test_a_budget_nothing_fits_ends_partial_with_nothing_booked(
     )
 
     values = outcome.values
-    assert values["status"] == "partial"
-    assert "over budget" in values["reason"] and "$300" in values["reason"]
-    assert "nothing was booked" in values["reason"]
+    # Nothing achieved is `failed`; the verdict says what is missing, the planner says why.
+    assert values["status"] == "failed"
+    assert values["reason"].startswith("nothing is booked; leg 1 SFO->CDG")
+    said = values["answer"]["data"]["planner_said"]
+    assert "over budget" in said and "$300" in said
+    assert "The planner stopped because: over budget" in values["answer"]["summary"]
     assert booked(inventory) == []
     assert not tasks_of(values, "book")
 
@@ -225,7 +228,7 @@ async def test_booking_race_books_the_next_option_when_the_hotel_sells_out(
     assert len(hotels) == 1 and not str(hotels[0]["item_id"]).startswith(hotel_id + ":")
 
 
-async def test_booking_race_with_no_alternative_cancels_the_leg_and_restores_inventory(
+async def test_booking_race_with_no_alternative_cancels_the_trip_and_restores_inventory(
     data_dir: Path, inventory: Inventory
 ) -> None:
     out_day, back_day = day(inventory, OFFSET), day(inventory, OFFSET + 4)
@@ -246,12 +249,19 @@ async def test_booking_race_with_no_alternative_cancels_the_leg_and_restores_inv
         outcome = await run_trip(data_dir, request, approval="ask", resume="approve")
 
     values = outcome.values
-    assert values["status"] == "partial"
-    assert "cancelled" in values["reason"]
+    # A trip without its hotel is no trip: every booking was cancelled, none is left stray.
+    assert values["status"] == "failed"
+    assert values["reason"].startswith("nothing is booked;")
+    assert "hotel in Paris: none booked" in values["reason"]
+    said = values["answer"]["data"]["planner_said"]
+    assert "hotel-1 could not be booked" in said and "cancelled 2 booking(s)" in said
     cancels = tasks_of(values, "cancel")
-    assert cancels and all(t["status"] == "done" for t in cancels)
+    assert len(cancels) == 2 and all(t["status"] == "done" for t in cancels)
     assert inventory.seats_left(flight_id) == seats_before  # what leg 1 took was given back
-    assert all(b["kind"] != "flight" or b["item_id"] != flight_id for b in booked(inventory))
+    assert [b for b in booked(inventory) if b["status"] == "confirmed"] == []
+    assert {c["booking"] for c in values["answer"]["data"]["cancelled"]} == {
+        t["inputs"]["ref"] for t in cancels
+    }
 
 
 def _hotel_of(values: dict[str, object]) -> tuple[str, str, str, str]:
