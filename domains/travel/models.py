@@ -7,7 +7,7 @@ stored in checkpoints as plain dicts and re-validated at node boundaries.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -68,7 +68,7 @@ class CarOption(BaseModel):
 
 class Booking(BaseModel):
     ref: str = Field(description="Booking reference shown to the traveller.")
-    key: str = Field(description="Idempotency key: thread id plus task id.")
+    key: str = Field(description="Idempotency key: thread, run, scope and task.")
     kind: BookingKind
     item_id: str
     quantity: int
@@ -78,6 +78,17 @@ class Booking(BaseModel):
     task_id: str
     created_at: str
     description: str = ""
+    details: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What was booked, read from the inventory at booking time: for a flight "
+        "flight_no, origin, destination, depart_local, arrive_local, cabin, red_eye, travelers, "
+        "fare; for a hotel name, city, tier, check_in, check_out, nights, rooms; for a car "
+        "airport, car_class, pick_up, drop_off, days, cars, price_per_car.",
+    )
+    inventory_id: str = Field(
+        default="",
+        description="Identity of the inventory the booking was made in ('' in old records).",
+    )
 
 
 class Leg(BaseModel):
@@ -93,11 +104,19 @@ class TripRequest(BaseModel):
 
     legs: list[Leg] = Field(min_length=1, description="Flight legs in travel order.")
     travelers: int = Field(default=1, ge=1, le=9)
-    budget: float | None = Field(default=None, ge=0, description="Total budget in USD.")
+    budget: float | None = Field(
+        default=None, ge=0, allow_inf_nan=False, description="Total budget in USD (finite)."
+    )
     cabin: Cabin = "economy"
     hotel_tier: int = Field(default=3, ge=1, le=5, description="Preferred hotel stars.")
     car: bool = Field(default=False, description="Rent a car at each destination.")
     car_class: CarClass = "compact"
+    open_jaw: bool = Field(
+        default=False,
+        description="The legs need not connect: a leg may leave from somewhere other than where "
+        "the previous one landed (an open jaw, e.g. into Paris and home from Rome), on purpose. "
+        "Without it, every leg must start where the previous leg ended.",
+    )
 
     @model_validator(mode="after")
     def _legs_in_order(self) -> TripRequest:
@@ -106,6 +125,12 @@ class TripRequest(BaseModel):
                 raise ValueError(
                     f"leg {after.origin}-{after.destination} on {after.date} departs before "
                     f"the previous leg on {before.date}"
+                )
+            if not self.open_jaw and after.origin.upper() != before.destination.upper():
+                raise ValueError(
+                    f"leg {after.origin}-{after.destination} does not start where the previous "
+                    f"leg {before.origin}-{before.destination} ends: fix the route, or say it "
+                    "is an open jaw on purpose (open_jaw, --open-jaw)"
                 )
         for leg in self.legs:
             if leg.origin.upper() == leg.destination.upper():

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
-from pathlib import Path
 
 from pydantic import ValidationError
 
-from domains.travel.inventory import AIRPORTS, Inventory
+from domains.travel.inventory import AIRPORTS
 from domains.travel.models import Leg, TripRequest
-from domains.travel.services import INVENTORY_FILE
+from domains.travel.services import existing_inventory
 
 WINDOW_DAYS = 365
 
@@ -25,20 +25,33 @@ def parse_day(text: str, what: str) -> date:
         raise TripInputError(f"{what} {text!r} is not a date: use YYYY-MM-DD") from None
 
 
+def make_leg(origin: str, destination: str, day: date) -> Leg:
+    """A leg between two airport codes; `TripInputError` when a code is not three letters."""
+    for code in (origin, destination):
+        if len(code) != 3 or not code.isascii() or not code.isalpha():
+            raise TripInputError(
+                f"{code!r} is not an airport code: use a three-letter IATA code such as SFO, "
+                "JFK, CDG or LHR (`orchestrator airports` lists them all)"
+            )
+    return Leg(origin=origin.upper(), destination=destination.upper(), date=day)
+
+
 def parse_leg(text: str) -> Leg:
     """`SFO-CDG:2027-01-10` -> a leg."""
     route, sep, day = text.partition(":")
     origin, dash, destination = route.partition("-")
-    if not (sep and dash and origin and destination):
-        raise TripInputError(f"leg {text!r} is not FROM-TO:DATE, e.g. SFO-CDG:2027-01-10")
-    return Leg(origin=origin.upper(), destination=destination.upper(), date=parse_day(day, "date"))
+    if not (sep and dash and origin and destination) or "-" in destination:
+        raise TripInputError(
+            f"leg {text!r} is not FROM-TO:DATE, e.g. SFO-CDG:2027-01-10 (one leg per --leg)"
+        )
+    return make_leg(origin, destination, parse_day(day, "date"))
 
 
 def inventory_window(data_dir: str) -> tuple[date, date]:
     """The bookable dates: those of the existing inventory, or those a new one would have."""
-    path = Path(data_dir) / INVENTORY_FILE
-    if path.exists():
-        return Inventory.open(path).window()
+    inventory = existing_inventory(data_dir)
+    if inventory is not None:
+        return inventory.window()
     today = date.today()
     return today, today + timedelta(days=WINDOW_DAYS - 1)
 
@@ -69,11 +82,11 @@ def build_trip(
     car: bool,
     car_class: str,
     window: tuple[date, date],
+    open_jaw: bool = False,
 ) -> TripRequest:
     if travelers < 1:
         raise TripInputError(f"--travelers must be at least 1, got {travelers}")
-    if budget is not None and budget < 0:
-        raise TripInputError(f"--budget cannot be negative, got {budget:g}")
+    check_budget(budget)
     try:
         trip = TripRequest.model_validate(
             {
@@ -84,22 +97,34 @@ def build_trip(
                 "hotel_tier": hotel_tier,
                 "car": car,
                 "car_class": car_class,
+                "open_jaw": open_jaw,
             }
         )
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
-        raise TripInputError(f"{where + ': ' if where else ''}{err['msg']}") from None
+        message = str(err["msg"]).removeprefix("Value error, ")
+        raise TripInputError(f"{where + ': ' if where else ''}{message}") from None
     check_trip(trip, window)
     return trip
+
+
+def check_budget(budget: float | None, flag: str = "--budget") -> None:
+    """A budget is a finite number of USD, zero or more (`inf`, `1e400` and `nan` are not)."""
+    if budget is None:
+        return
+    if not math.isfinite(budget):
+        raise TripInputError(f"{flag} must be a finite amount in USD, got {budget:g}")
+    if budget < 0:
+        raise TripInputError(f"{flag} cannot be negative, got {budget:g}")
 
 
 def round_trip_legs(origin: str, destination: str, depart: date, back: date | None) -> list[Leg]:
     if back is not None and back < depart:
         raise TripInputError(f"--return {back} is before --depart {depart}: swap or fix the dates")
-    legs = [Leg(origin=origin.upper(), destination=destination.upper(), date=depart)]
+    legs = [make_leg(origin, destination, depart)]
     if back is not None:
-        legs.append(Leg(origin=destination.upper(), destination=origin.upper(), date=back))
+        legs.append(make_leg(destination, origin, back))
     return legs
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from langgraph.types import StateSnapshot
+from langgraph.types import Command, StateSnapshot
 
 from domains.travel.inventory import AIRPORTS
 from domains.travel.models import Leg, TripRequest
@@ -24,10 +24,28 @@ from domains.travel.request import (
     round_trip_legs,
     showcase_trip,
 )
-from domains.travel.services import INVENTORY_FILE, inventory_at
+from domains.travel.services import (
+    INVENTORY_FILE,
+    check_inventory_holds,
+    existing_inventory,
+    inventory_at,
+    thread_bookings,
+)
 from graph.builder import Graph, build_graph
-from graph.persistence import is_postgres, open_checkpointer, resolve_target
-from orchestrator.cli.approval import AutoApprover, TerminalApprover
+from graph.persistence import (
+    describe_target,
+    hold_thread,
+    is_postgres,
+    open_checkpointer,
+    resolve_target,
+)
+from orchestrator.cli.approval import (
+    AutoApprover,
+    EditSession,
+    Invalid,
+    TerminalApprover,
+    render_approval,
+)
 from orchestrator.cli.errors import EXIT_OK, EXIT_PAUSED, EXIT_UNFINISHED, UserError
 from orchestrator.cli.live import progress_view
 from orchestrator.context import Context, default_data_dir
@@ -44,7 +62,10 @@ def _context(args: argparse.Namespace, data_dir: str, *, auto: bool) -> Context:
     fields: dict[str, Any] = {"data_dir": data_dir, "approval": "auto" if auto else "ask"}
     if getattr(args, "planner", None):
         fields["planner"] = args.planner
-    return Context(**fields)
+    try:
+        return Context(**fields)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"a setting is wrong: {exc}") from None
 
 
 def _approver(args: argparse.Namespace) -> Approver | None:
@@ -110,10 +131,9 @@ async def _run_trip(
     context = _context(args, data_dir, auto=False)
     target = resolve_target(args.checkpointer, data_dir)
     approver: Approver | None = AutoApprover() if auto else _approver(args)
-    if not (Path(data_dir) / INVENTORY_FILE).exists():
-        print(f"creating the inventory database in {data_dir} (once)...", file=sys.stderr)
-        await asyncio.to_thread(inventory_at, data_dir)
-    async with open_checkpointer(target) as saver:
+    # The lock first: "is the thread empty?" and the run that fills it are one step, so two
+    # processes given the same --thread can never both run it.
+    async with hold_thread(target, thread_id, data_dir), open_checkpointer(target) as saver:
         graph = build_graph(checkpointer=saver)
         config = run_config(thread_id, context)
         if (await graph.aget_state(config)).values:
@@ -122,6 +142,9 @@ async def _run_trip(
                 f"`orchestrator resume {thread_id}`, branch it with `orchestrator fork`, "
                 "or pick a new --thread"
             )
+        if not await asyncio.to_thread((Path(data_dir) / INVENTORY_FILE).exists):
+            print(f"creating the inventory database in {data_dir} (once)...", file=sys.stderr)
+        await asyncio.to_thread(inventory_at, data_dir)
         print(f"thread: {thread_id}  ({trip.goal()})", file=sys.stderr)
         with progress_view(json_output=args.json) as on_event:
             outcome = await drive(
@@ -148,6 +171,7 @@ async def trip(args: argparse.Namespace) -> int:
             car=args.car,
             car_class=args.car_class,
             window=await asyncio.to_thread(inventory_window, data_dir),
+            open_jaw=args.open_jaw,
         )
     except TripInputError as exc:
         raise UserError(str(exc)) from None
@@ -192,14 +216,65 @@ async def checkpoint_target(args: argparse.Namespace) -> str:
     return target
 
 
+async def check_thread_inventory(
+    thread_id: str, target: str, data_dir: str, *, resuming: bool = False
+) -> None:
+    """Refuses (exit 2) a thread whose bookings are not in `data_dir`'s inventory: it was
+    deleted, or replaced by another one. Nothing is built or written; an unknown thread passes
+    (the command itself says so). `resuming`: a run that searched a now missing inventory is
+    refused too, rather than continued (and booked) in a freshly built one."""
+    async with open_checkpointer(target) as saver:
+        snapshot = await build_graph(checkpointer=saver).aget_state(
+            {"configurable": {"thread_id": thread_id}}
+        )
+    if snapshot.values:
+        booked = thread_bookings(snapshot.values)
+        searched = resuming and bool(snapshot.values.get("results"))
+        await asyncio.to_thread(
+            lambda: check_inventory_holds(thread_id, booked, data_dir, searched=searched)
+        )
+
+
 async def require_thread(graph: Graph, thread_id: str, target: str) -> StateSnapshot:
     snapshot = await graph.aget_state({"configurable": {"thread_id": thread_id}})
     if not snapshot.values:
         raise UserError(
-            f"no run named {thread_id!r} in {target}: check the thread id "
+            f"no run named {thread_id!r} in {describe_target(target)}: check the thread id "
             "(it was printed when the run started)"
         )
     return snapshot
+
+
+def _answered(args: argparse.Namespace, snapshot: StateSnapshot) -> Command[Any]:
+    """The resume command for `--answer`, checked against the paused question before anything
+    is written: a bad answer is a UserError and the run stays paused."""
+    thread = args.thread_id
+    if args.yes:
+        raise UserError("use either --yes or --answer, not both")
+    if not snapshot.interrupts:
+        if not snapshot.next:
+            raise UserError(f"run {thread} already finished: there is no approval to answer")
+        raise UserError(
+            f"run {thread} is not waiting for approval: continue it with "
+            f"`orchestrator resume {thread}` (without --answer)"
+        )
+    if len(snapshot.interrupts) > 1:
+        raise UserError(
+            f"run {thread} waits for {len(snapshot.interrupts)} approvals at once and --answer "
+            "answers one: resume it from Python with Command(resume={interrupt id: answer})"
+        )
+    (pending,) = snapshot.interrupts
+    if not isinstance(pending.value, dict):
+        raise UserError(f"run {thread} is paused on something other than an approval")
+    session = EditSession(pending.value)
+    decision = session.run(args.answer)
+    if isinstance(decision, Invalid):
+        raise UserError(f"--answer {decision.message} (the run stays paused)")
+    print(render_approval(pending.value), file=sys.stderr)
+    if session.edited:
+        print(session.render(), file=sys.stderr)
+    print(f"  answered with --answer: {decision['decision']}", file=sys.stderr)
+    return Command(resume={pending.id: decision})
 
 
 async def resume(args: argparse.Namespace) -> int:
@@ -210,13 +285,14 @@ async def resume(args: argparse.Namespace) -> int:
         graph = build_graph(checkpointer=saver)
         config = run_config(args.thread_id, context)
         snapshot = await require_thread(graph, args.thread_id, target)
+        start = _answered(args, snapshot) if args.answer else None
         if not snapshot.next and snapshot.values.get("answer"):
             print(f"run {args.thread_id} already finished; nothing to do", file=sys.stderr)
             return _report(args, args.thread_id, RunOutcome(dict(snapshot.values), []))
         with progress_view(json_output=args.json) as on_event:
             outcome = await drive(
                 graph,
-                None,
+                start,
                 config=config,
                 context=context,
                 on_event=on_event,
@@ -227,10 +303,11 @@ async def resume(args: argparse.Namespace) -> int:
 
 async def bookings(args: argparse.Namespace) -> int:
     data_dir = _data_dir(args)
-    if not (Path(data_dir) / "inventory.sqlite").exists():
-        rows: list[dict[str, Any]] = []
-    else:
-        inventory = await asyncio.to_thread(inventory_at, data_dir)
+    if args.thread:
+        await _check_bookings_thread(args, data_dir)
+    inventory = await asyncio.to_thread(existing_inventory, data_dir)
+    rows: list[dict[str, Any]] = []
+    if inventory is not None:
         found = await asyncio.to_thread(inventory.bookings, args.thread)
         rows = [b.model_dump(mode="json") for b in found]
     if args.json:
@@ -244,6 +321,14 @@ async def bookings(args: argparse.Namespace) -> int:
             f"{b['thread_id']}  {b['description']}"
         )
     return EXIT_OK
+
+
+async def _check_bookings_thread(args: argparse.Namespace, data_dir: str) -> None:
+    """`bookings --thread T` when T's checkpoints list bookings: they must be in this inventory,
+    else "no bookings" would be a lie. No checkpoints at all: nothing to check against."""
+    target = resolve_target(args.checkpointer, data_dir)
+    if is_postgres(target) or await asyncio.to_thread(Path(target).is_file):
+        await check_thread_inventory(args.thread, target, data_dir)
 
 
 async def airports(args: argparse.Namespace) -> int:

@@ -7,8 +7,9 @@ import json
 import sys
 import uuid
 
+from domains.travel.request import TripInputError, check_budget
 from graph.builder import build_graph
-from graph.persistence import open_checkpointer
+from graph.persistence import hold_thread, open_checkpointer
 from orchestrator.cli.errors import EXIT_OK, UserError
 from orchestrator.history import UnknownCheckpoint, fork, history
 
@@ -66,16 +67,23 @@ async def fork_run(args: argparse.Namespace) -> int:
     from orchestrator.cli.live import progress_view
     from orchestrator.runner import drive, run_config
 
-    if args.budget is not None and args.budget < 0:
-        raise UserError(f"--budget cannot be negative, got {args.budget:g}")
+    try:
+        check_budget(args.budget)
+    except TripInputError as exc:
+        raise UserError(str(exc)) from None
     target = await checkpoint_target(args)
     data_dir = _data_dir(args)
     context = _context(args, data_dir, auto=False)
-    new_thread = args.thread or f"{args.thread_id}-fork-{uuid.uuid4().hex[:6]}"
+    new_thread = args.thread or f"{args.thread_id[:100]}-fork-{uuid.uuid4().hex[:6]}"
     changes = {"budget": args.budget} if args.budget is not None else None
-    async with open_checkpointer(target) as saver:
+    async with hold_thread(target, new_thread, data_dir), open_checkpointer(target) as saver:
         graph = build_graph(checkpointer=saver)
         await require_thread(graph, args.thread_id, target)
+        if (await graph.aget_state({"configurable": {"thread_id": new_thread}})).values:
+            raise UserError(
+                f"thread {new_thread!r} already holds a run: a fork goes to a new thread, so "
+                "leave out --thread or pick an unused one"
+            )
         try:
             branch = await fork(graph, args.thread_id, args.at, new_thread, request_changes=changes)
         except UnknownCheckpoint as exc:

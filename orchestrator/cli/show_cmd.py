@@ -13,10 +13,12 @@ import importlib.util
 import json
 import os
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from rich.console import Console
 
+from domains.travel.services import check_inventory_holds, thread_bookings
 from graph.builder import build_graph
 from graph.persistence import open_checkpointer
 from orchestrator.cli.errors import EXIT_OK, UserError
@@ -25,6 +27,7 @@ from orchestrator.report.mermaid import report_markdown, structure_graph, struct
 from orchestrator.report.text import print_report
 
 IMAGE_SUFFIXES = (".png", ".svg")
+T = TypeVar("T")
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -73,21 +76,32 @@ def check_image_target(path: str | None) -> None:
         )
 
 
+class _PipeConsole(Console):
+    """A console whose closed pipe ends the command like any other's (quietly, exit 141)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def _stdout_console() -> Console:
     # A pipe gets plain text, wide enough for the timeline bars (rich would assume 80 columns).
     wide = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 120
-    return Console(file=sys.stdout, width=wide)
+    return _PipeConsole(file=sys.stdout, width=wide)
 
 
 async def show(args: argparse.Namespace) -> int:
-    from orchestrator.cli.commands import checkpoint_target, require_thread
+    from orchestrator.cli.commands import _data_dir, checkpoint_target, require_thread
 
     check_image_target(args.out)
     target = await checkpoint_target(args)
     async with open_checkpointer(target) as saver:
         graph = build_graph(checkpointer=saver)
-        await require_thread(graph, args.thread_id, target)
+        snapshot = await require_thread(graph, args.thread_id, target)
         report = await load_report(graph, args.thread_id)
+    # A report of bookings that the inventory here does not hold would mislead.
+    booked = thread_bookings(snapshot.values)
+    await asyncio.to_thread(check_inventory_holds, args.thread_id, booked, _data_dir(args))
     if args.json:
         print(json.dumps(report.as_dict(), indent=2, default=str))
     elif args.format == "mermaid":
@@ -97,9 +111,18 @@ async def show(args: argparse.Namespace) -> int:
     if args.out:
         from orchestrator.report.image import report_figure, save
 
-        written = await asyncio.to_thread(lambda: save(report_figure(report), args.out))
+        written = await _save(lambda: save(report_figure(report), args.out), args.out)
         print(f"wrote {written}", file=sys.stderr)
     return EXIT_OK
+
+
+async def _save(draw: Callable[[], T], path: str) -> T:
+    try:
+        return await asyncio.to_thread(draw)
+    except OSError as exc:
+        raise UserError(
+            f"cannot write {path} ({exc.strerror or exc}): pick a writable place for --out"
+        ) from None
 
 
 def _describe(graph: Any) -> list[str]:
@@ -132,6 +155,6 @@ async def draw_graph(args: argparse.Namespace) -> int:
     if args.out:
         from orchestrator.report.image import save, structure_figure
 
-        written = await asyncio.to_thread(lambda: save(structure_figure(graph), args.out))
+        written = await _save(lambda: save(structure_figure(graph), args.out), args.out)
         print(f"wrote {written}", file=sys.stderr)
     return EXIT_OK

@@ -18,6 +18,7 @@ import re
 import sqlite3
 import tempfile
 import unicodedata
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -36,6 +37,8 @@ from domains.travel.inventory.airports import (
 )
 
 SCHEMA_VERSION = "1"
+IDENTITY_KEY = "inventory_id"
+"""The `meta` key of the inventory's identity: a uuid made at build, new for every build."""
 CABIN_MULTIPLIER: dict[str, float] = {"economy": 1.0, "premium": 1.8, "business": 3.5}
 CAR_CLASSES: tuple[str, ...] = ("economy", "compact", "midsize", "suv", "luxury")
 
@@ -118,6 +121,7 @@ CREATE TABLE bookings (
     task_id TEXT NOT NULL,
     created_at TEXT NOT NULL,
     description TEXT NOT NULL,
+    details TEXT NOT NULL DEFAULT '{}',  -- JSON: every fact the itinerary states, at booking time
     taken TEXT NOT NULL           -- JSON: the inventory rows and counts to give back on cancel
 );
 CREATE INDEX bookings_created ON bookings (created_at);
@@ -237,6 +241,7 @@ def _write(target: Path, *, start: date, days: int, seed: int) -> None:
         conn.execute("BEGIN")
         meta = {"start": start.isoformat(), "days": str(days), "seed": str(seed)}
         meta["schema_version"] = SCHEMA_VERSION
+        meta[IDENTITY_KEY] = uuid.uuid4().hex
         conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
         conn.executemany(
             "INSERT INTO airports VALUES (?, ?, ?, ?, ?, ?, ?)",

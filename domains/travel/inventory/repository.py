@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar, get_args
 from zoneinfo import ZoneInfo
 
-from domains.travel.inventory.generate import CABIN_MULTIPLIER, build_inventory
+from domains.travel.inventory.generate import CABIN_MULTIPLIER, IDENTITY_KEY, build_inventory
 from domains.travel.models import (
     Airport,
     Booking,
@@ -76,7 +77,7 @@ ORDER BY SUM(price_per_day), car_class
 
 _BOOKING_COLUMNS = (
     "ref, key, kind, item_id, quantity, total_price, status, thread_id, task_id, created_at, "
-    "description"
+    "description, details"
 )
 _SEAT_COLUMN: dict[str, str] = {
     "economy": "seats_economy",
@@ -101,6 +102,10 @@ class SoldOut(Exception):
 
 class UnknownBooking(LookupError):
     """No booking has this reference or idempotency key."""
+
+
+class KeyConflict(ValueError):
+    """An idempotency key already names a different booking: never hand that one back."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +157,16 @@ class Inventory:
         with self._connect() as conn:
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
             rows = conn.execute("SELECT code, name, city, country, tz FROM airports").fetchall()
+        if IDENTITY_KEY not in meta:
+            # A file built before inventories had an identity gets one, once: under the write
+            # lock, so two processes opening it at once agree on the same one.
+            with self._write() as conn:
+                conn.execute(
+                    "INSERT OR IGNORE INTO meta VALUES (?, ?)", (IDENTITY_KEY, uuid.uuid4().hex)
+                )
+                found = conn.execute("SELECT value FROM meta WHERE key = ?", (IDENTITY_KEY,))
+                meta[IDENTITY_KEY] = found.fetchone()[0]
+        self._identity = str(meta[IDENTITY_KEY])
         self._start = date.fromisoformat(meta["start"])
         self._days = int(meta["days"])
         self.seed = int(meta["seed"])
@@ -161,6 +176,7 @@ class Inventory:
         }
         self._zones = {code: ZoneInfo(a.tz) for code, a in self._airports.items()}
         self._cities = {a.city.casefold(): a.city for a in self._airports.values()}
+        self._has_details = False
 
     @classmethod
     def open(
@@ -178,6 +194,12 @@ class Inventory:
                 path, start=start or date.today(), days=days, seed=seed, overwrite=False
             )
         return cls(path)
+
+    @property
+    def identity(self) -> str:
+        """This inventory's own id, made when it was built: a rebuilt file gets a new one, so
+        bookings recorded elsewhere (a run's checkpoints) can tell which inventory holds them."""
+        return self._identity
 
     def window(self) -> tuple[date, date]:
         """First and last bookable day, inclusive."""
@@ -319,24 +341,46 @@ class Inventory:
     ) -> Booking:
         """Take `quantity` of an item and record the booking, all in one transaction.
 
-        Idempotent on `key`: if a booking with this key exists it is returned as it is (even if
-        cancelled) and nothing more is taken. Raises `SoldOut` when too little is left, and
-        `ValueError` for a malformed or unknown item; in both cases nothing changes.
+        Idempotent on `key`: if a booking with this key exists for the same item and quantity
+        it is returned as it is (even if cancelled) and nothing more is taken; if the key names
+        another item, thread or quantity, `KeyConflict` is raised: a key never returns someone
+        else's booking. Raises `SoldOut` when too little is left, and `ValueError` for a
+        malformed or unknown item; in all these cases nothing changes.
+
+        The record keeps every fact the itinerary states (`details`: flight number, route and
+        local times, hotel name and nights, car class and days, quantities, unit prices), read
+        from the inventory in the same transaction that takes the item.
         """
         _check_choice(kind, _KINDS, "booking kind")
         _check_at_least(quantity, 1, "quantity")
+        self._ensure_details_column()
         with self._write() as conn:
             row = conn.execute(
                 f"SELECT {_BOOKING_COLUMNS} FROM bookings WHERE key = ?", (key,)
             ).fetchone()
             if row is not None:
-                return _booking(row)
+                existing = _booking(row, self.identity)
+                asked = (kind, item_id, quantity, thread_id)
+                held = (existing.kind, existing.item_id, existing.quantity, existing.thread_id)
+                if asked != held:
+                    raise KeyConflict(
+                        f"idempotency key {key!r} already names booking {existing.ref} "
+                        f"({existing.kind} {existing.item_id} x{existing.quantity}), not "
+                        f"{kind} {item_id} x{quantity}: refusing to return another booking"
+                    )
+                return existing
             if kind == "flight":
-                taken, total, description = _take_flight(conn, _flight_item(item_id), quantity)
+                flight = _flight_item(item_id)
+                taken, total, description = _take_flight(conn, flight, quantity)
+                details = self._flight_details(conn, flight, quantity)
             elif kind == "hotel":
-                taken, total, description = _take_hotel(conn, _hotel_item(item_id), quantity)
+                hotel = _hotel_item(item_id)
+                taken, total, description = _take_hotel(conn, hotel, quantity)
+                details = _hotel_details(conn, hotel)
             else:
-                taken, total, description = _take_car(conn, _car_item(item_id), quantity)
+                car = _car_item(item_id)
+                taken, total, description = _take_car(conn, car, quantity)
+                details = _car_details(car, quantity, total)
             values = (
                 _new_ref(conn, kind, key),
                 key,
@@ -349,15 +393,17 @@ class Inventory:
                 task_id,
                 datetime.now(UTC).isoformat(timespec="microseconds"),
                 description,
+                json.dumps(details),
             )
             conn.execute(
-                f"INSERT INTO bookings ({_BOOKING_COLUMNS}, taken) VALUES ({', '.join('?' * 12)})",
+                f"INSERT INTO bookings ({_BOOKING_COLUMNS}, taken) VALUES ({', '.join('?' * 13)})",
                 (*values, json.dumps(taken)),
             )
-        return _booking(values)
+        return _booking(values, self.identity)
 
     def cancel(self, ref_or_key: str) -> Booking:
         """Give back exactly what a booking took and mark it cancelled; a no-op if it already is."""
+        self._ensure_details_column()
         with self._write() as conn:
             row = None
             for column in ("ref", "key"):
@@ -369,7 +415,7 @@ class Inventory:
                     break
             if row is None:
                 raise UnknownBooking(f"no booking with reference or key {ref_or_key!r}")
-            booking = _booking(row[:-1])
+            booking = _booking(row[:-1], self.identity)
             if booking.status == "cancelled":
                 return booking
             _release(conn, booking.kind, json.loads(row[-1]))
@@ -378,6 +424,7 @@ class Inventory:
 
     def bookings(self, thread_id: str | None = None) -> list[Booking]:
         """Bookings in the order they were made, optionally only those of one thread."""
+        self._ensure_details_column()
         with self._connect() as conn:
             if thread_id is None:
                 rows = conn.execute(
@@ -389,7 +436,20 @@ class Inventory:
                     "ORDER BY created_at, rowid",
                     (thread_id,),
                 ).fetchall()
-        return [_booking(row) for row in rows]
+        return [_booking(row, self.identity) for row in rows]
+
+    def bookings_keyed(self, key_prefix: str) -> list[Booking]:
+        """The bookings whose idempotency key starts with `key_prefix` (one run's, one scope's),
+        in the order they were made: the ledger a run's itinerary and verdict are read from."""
+        self._ensure_details_column()
+        with self._connect() as conn:
+            # A range on the unique key index, then an exact (case-sensitive) prefix check.
+            rows = conn.execute(
+                f"SELECT {_BOOKING_COLUMNS} FROM bookings "
+                "WHERE key >= ? AND substr(key, 1, ?) = ? ORDER BY created_at, rowid",
+                (key_prefix, len(key_prefix), key_prefix),
+            ).fetchall()
+        return [_booking(row, self.identity) for row in rows]
 
     # Inspection and scenario helpers for tests and benchmarks -------------------------------
 
@@ -450,6 +510,42 @@ class Inventory:
             raise ValueError(f"no {car_class!r} cars at {airport} on {day} in the inventory")
 
     # Internals ------------------------------------------------------------------------------
+
+    def _ensure_details_column(self) -> None:
+        """Files built before bookings kept their details get the column (empty for old rows)."""
+        if self._has_details:
+            return
+        with self._write() as conn:
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(bookings)")}
+            if "details" not in columns:
+                conn.execute("ALTER TABLE bookings ADD COLUMN details TEXT NOT NULL DEFAULT '{}'")
+        self._has_details = True
+
+    def _flight_details(
+        self, conn: sqlite3.Connection, item: _FlightItem, travelers: int
+    ) -> dict[str, Any]:
+        row = _flight_row(conn, item)
+        duration = conn.execute(
+            "SELECT duration_min FROM schedules WHERE id = ?", (row.schedule_id,)
+        ).fetchone()[0]
+        cabin = _check_choice(item.cabin, _CABINS, "cabin")
+        option = self._flight_option(
+            (item.flight_no, row.origin, row.destination, row.depart_min, duration, row.fare, 0),
+            item.day,
+            cabin,
+        )
+        return {
+            "flight_no": option.flight_no,
+            "origin": option.origin,
+            "destination": option.destination,
+            "depart_local": option.depart_local,
+            "arrive_local": option.arrive_local,
+            "duration_min": option.duration_min,
+            "cabin": option.cabin,
+            "red_eye": option.red_eye,
+            "travelers": travelers,
+            "fare": option.price,
+        }
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -714,8 +810,37 @@ def _new_ref(conn: sqlite3.Connection, kind: str, key: str) -> str:
     raise RuntimeError(f"could not find a free booking reference for key {key!r}")
 
 
-def _booking(row: tuple[Any, ...]) -> Booking:
-    ref, key, kind, item_id, quantity, total, status, thread_id, task_id, created, text = row
+def _hotel_details(conn: sqlite3.Connection, item: _HotelItem) -> dict[str, Any]:
+    name, city, tier = conn.execute(
+        "SELECT name, city, tier FROM hotels WHERE id = ?", (item.hotel_id,)
+    ).fetchone()
+    return {
+        "hotel_id": item.hotel_id,
+        "name": name,
+        "city": city,
+        "tier": tier,
+        "check_in": item.check_in.isoformat(),
+        "check_out": item.check_out.isoformat(),
+        "nights": (item.check_out - item.check_in).days,
+        "rooms": item.rooms,
+    }
+
+
+def _car_details(item: _CarItem, cars: int, total: float) -> dict[str, Any]:
+    return {
+        "airport": item.airport,
+        "car_class": item.car_class,
+        "pick_up": item.pick_up.isoformat(),
+        "drop_off": item.drop_off.isoformat(),
+        "days": item.days,
+        "cars": cars,
+        "price_per_car": round(total / cars, 2),
+    }
+
+
+def _booking(row: tuple[Any, ...], inventory_id: str = "") -> Booking:
+    ref, key, kind, item_id, quantity, total, status, thread_id, task_id, created, text = row[:11]
+    details = json.loads(row[11]) if len(row) > 11 and row[11] else {}
     return Booking(
         ref=ref,
         key=key,
@@ -728,6 +853,8 @@ def _booking(row: tuple[Any, ...]) -> Booking:
         task_id=task_id,
         created_at=created,
         description=text,
+        details=details,
+        inventory_id=inventory_id,
     )
 
 
