@@ -9,6 +9,7 @@ Resume values (`Command(resume=...)`):
 - `{"decision": "reject", "reason": "..."}`: cancel them; the orchestrator re-plans.
 - `{"decision": "edit", "drop": [task ids], "inputs": {task id: {field: value}}}`: drop some
   tasks and/or change some inputs (validated against the worker's schema), then run the rest.
+  An item whose `requires` (in the question) names a dropped task is dropped with it.
   When the question's item for a task lists `alternatives` (`[{item_id, label, price}]`), its
   `item_id` can only become the planned one or a listed alternative's, and its `label` and `price`
   are the chosen option's, whatever the caller sent: an edit cannot book an arbitrary item.
@@ -92,9 +93,10 @@ def _apply_edit(
     if unknown:
         errors.append(f"not in this approval: {', '.join(unknown)} (choose from {list(batch)})")
         return {}, errors
+    drop = board.with_dependents(decision.drop, items)
     edited: dict[str, Task] = {}
     for task_id, task in batch.items():
-        if task_id in decision.drop:
+        if task_id in drop:
             continue
         patch = decision.inputs.get(task_id)
         if patch:
@@ -164,6 +166,10 @@ def make_approve(domain: Domain) -> StateNode:
         message = f"approved: {', '.join(keep) or 'nothing'}"
         if dropped:
             message += f"; dropped: {', '.join(dropped)}"
+            follows = board.with_dependents(decision.drop, items)
+            also = [f"{i} (needs {follows[i]})" for i in dropped if follows.get(i)]
+            if also:
+                message += f", of which {', '.join(also)} only because what it needs was dropped"
         changed = [i for i, t in keep.items() if t["inputs"] != batch[i]["inputs"]]
         if changed:
             message += f"; changed: {', '.join(changed)}"

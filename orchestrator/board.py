@@ -141,3 +141,23 @@ def counts(tasks: Mapping[str, Task]) -> dict[str, int]:
     for task in tasks.values():
         out[task["status"]] += 1
     return out
+
+
+def with_dependents(
+    dropped: Iterable[str], items: Mapping[str, Mapping[str, Any]]
+) -> dict[str, str]:
+    """Every item to drop: those asked, plus (transitively) those whose `requires` names one.
+
+    Returns task id -> the dropped task it follows from ('' for those dropped as asked). A
+    hotel whose nights follow from a flight makes no sense once that flight is dropped."""
+    out = {task_id: "" for task_id in dropped}
+    grew = True
+    while grew:
+        grew = False
+        for task_id, item in items.items():
+            needs = item.get("requires") or []
+            cause = next((n for n in needs if n in out), None)
+            if task_id not in out and cause is not None:
+                out[task_id] = cause
+                grew = True
+    return out

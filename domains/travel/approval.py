@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
+from domains.travel.planner import label_and_price
+from domains.travel.policy import MIN_CONNECTION, arrival, departure, lands_early, utc
+from domains.travel.verifier import CITY_OF
 from state import Task, TaskResult
 
 
@@ -23,31 +28,106 @@ def _enough(option: Mapping[str, Any], quantity: int) -> bool:
     return left is None or "rooms_left" in option or int(left) >= quantity
 
 
-def _alternatives(
-    item_id: str, quantity: int, results: Mapping[str, TaskResult]
-) -> list[dict[str, Any]]:
-    """The other options of the search that found `item_id` with enough left, cheapest first,
-    priced in total for the same quantity."""
-    for result in results.values():
-        options = (result["output"] or {}).get("options") if result["ok"] else None
-        if options and any(o["id"] == item_id for o in options):
-            others = [o for o in options if o["id"] != item_id and _enough(o, quantity)]
-            others.sort(key=lambda o: _price(o, quantity))
-            return [
-                {
-                    "item_id": o["id"],
-                    "label": o.get("name") or o.get("flight_no") or o.get("car_class"),
-                    "price": _price(o, quantity),
-                }
-                for o in others[:3]
-            ]
-    return []
+def _keeps_plan(
+    option: Mapping[str, Any], planned: Mapping[str, Any], others: Sequence[Mapping[str, Any]]
+) -> bool:
+    """Whether a flight can replace the planned one without breaking what follows from it:
+    the same travel days, a red-eye only where one was planned (the stay's first night follows
+    from it), and the connections with the batch's other flights still made."""
+    if str(option["depart_local"])[:10] != str(planned["depart_local"])[:10]:
+        return False
+    if str(option["arrive_local"])[:10] != str(planned["arrive_local"])[:10]:
+        return False
+    if lands_early(dict(option)) != lands_early(dict(planned)):
+        return False
+    for other in others:
+        if utc(departure(dict(other))) >= utc(arrival(dict(planned))):
+            if utc(arrival(dict(option))) + MIN_CONNECTION > utc(departure(dict(other))):
+                return False
+        elif utc(departure(dict(option))) < utc(arrival(dict(other))) + MIN_CONNECTION:
+            return False
+    return True
+
+
+def _alternatives(task: Task, batch: Sequence[Task], found: _Found) -> list[dict[str, Any]]:
+    """Other options of the search that found the task's item, cheapest first, priced in total
+    for the same quantity: only those with enough left and, for a flight, that keep the rest of
+    the batch valid. Every one is an option the planner was shown."""
+    inputs = task["inputs"]
+    item_id, quantity, kind = str(inputs["item_id"]), int(inputs["quantity"]), inputs["kind"]
+    options = found.by_id
+    planned = options.get(item_id)
+    if planned is None:
+        return []
+    search = next((s for s in found.searches if any(o["id"] == item_id for o in s)), [])
+    others = [o for o in search if o["id"] != item_id and _enough(o, quantity)]
+    if kind == "flight":
+        flights = [
+            options[str(t["inputs"]["item_id"])]
+            for t in batch
+            if t["id"] != task["id"]
+            and t["inputs"].get("kind") == "flight"
+            and str(t["inputs"].get("item_id")) in options
+        ]
+        others = [o for o in others if _keeps_plan(o, planned, flights)]
+    others.sort(key=lambda o: _price(o, quantity))
+    return [
+        {
+            "item_id": o["id"],
+            "label": label_and_price(kind, o, quantity)[0],
+            "price": _price(o, quantity),
+        }
+        for o in others[:3]
+    ]
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What the run's searches found: each search's options, and every option by id."""
+
+    searches: list[list[dict[str, Any]]]
+    by_id: dict[str, dict[str, Any]]
+
+
+def _found(results: Mapping[str, TaskResult]) -> _Found:
+    searches = [
+        list(listed)
+        for result in results.values()
+        if result["ok"] and (listed := (result["output"] or {}).get("options"))
+    ]
+    return _Found(searches, {str(o["id"]): o for listed in searches for o in listed})
+
+
+def _requires(
+    task: Task, batch: Sequence[Task], options: Mapping[str, dict[str, Any]]
+) -> list[str]:
+    """The flight bookings of the batch that a stay or a rental follows from: those landing in
+    its city the day it starts (or the day after, for the night before a red-eye landing)."""
+    inputs = task["inputs"]
+    mine = options.get(str(inputs.get("item_id")))
+    if task["worker"] != "book" or inputs.get("kind") not in ("hotel", "car") or mine is None:
+        return []
+    city = mine.get("city") or CITY_OF.get(str(mine.get("airport")), "")
+    start = date.fromisoformat(str(mine.get("check_in") or mine.get("pick_up")))
+    needs = []
+    for other in batch:
+        flight = options.get(str(other["inputs"].get("item_id")))
+        if other["worker"] != "book" or other["inputs"].get("kind") != "flight" or not flight:
+            continue
+        lands = date.fromisoformat(str(flight["arrive_local"])[:10])
+        if CITY_OF.get(str(flight["destination"])) == city and lands in (
+            start,
+            start + timedelta(days=1),
+        ):
+            needs.append(other["id"])
+    return needs
 
 
 def describe_bookings(
     batch: Sequence[Task], results: Mapping[str, TaskResult], request: Mapping[str, Any] | None
 ) -> dict[str, Any]:
     items = []
+    found = _found(results)
     for task in batch:
         inputs = task["inputs"]
         item: dict[str, Any] = {"task_id": task["id"], "action": task["worker"]}
@@ -56,7 +136,8 @@ def describe_bookings(
                 kind=inputs["kind"],
                 label=inputs["label"],
                 price=inputs["price"],
-                alternatives=_alternatives(inputs["item_id"], inputs["quantity"], results),
+                alternatives=_alternatives(task, batch, found),
+                requires=_requires(task, batch, found.by_id),
             )
         else:
             item.update(kind="cancellation", label=f"cancel booking {inputs['ref']}", price=0.0)

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from orchestrator.board import with_dependents
+
 Decision = dict[str, Any]
 """A resume value for the approval node: approve, reject, or edit (drop and/or inputs)."""
 
@@ -235,10 +237,14 @@ class EditSession:
         """The batch as it would be booked now, with its new total."""
         lines = ["Edited batch (nothing is booked until you answer y):"]
         total = 0.0
+        items = {str(item["task_id"]): item for item in self.items}
+        dropped = with_dependents(self.dropped, items)
         for n, item in enumerate(self.items, 1):
             label, price, note = self._chosen(item)
-            if item["task_id"] in self.dropped:
-                lines.append(f"  {n}. {label}  dropped")
+            if item["task_id"] in dropped:
+                cause = dropped[item["task_id"]]
+                why = f" (it needs item {self.position[cause]})" if cause else ""
+                lines.append(f"  {n}. {label}  dropped{why}")
                 continue
             total += float(price or 0)
             lines.append(f"  {n}. {label}  {_money(price)}{note}")
