@@ -135,7 +135,7 @@ class _Round:
                 refused = await self._refuse_false_completion(outcome.update.finish)
                 if refused is None:
                     return self._accept(outcome.update, checked)
-                checked.errors.append(refusal(refused))
+                checked.errors.extend(refusal(refused))
             feedback = checked.errors
             self.log.append(
                 LogEntry(

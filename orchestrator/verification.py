@@ -79,13 +79,14 @@ class Verifier(Protocol):
     async def verify(self, view: VerificationView) -> Verdict: ...
 
 
-def refusal(verdict: Verdict) -> str:
-    """The feedback a planner gets when its `completed` claim is refused."""
-    return (
-        "finish 'completed' refused: the verifier found "
-        + ("; ".join(verdict.unmet) if verdict.unmet else verdict.reason)
-        + ". Fix these with new tasks, or finish 'partial' and say what is missing"
+def refusal(verdict: Verdict) -> list[str]:
+    """The feedback a planner gets when its `completed` claim is refused: one line to say so,
+    then one per unmet requirement, so a capped prompt still shows each of them whole."""
+    head = (
+        "finish 'completed' refused: the verifier found the goal not met. Fix what is listed "
+        "with new tasks, or finish 'partial' and say what is missing"
     )
+    return [head, *(f"unmet: {u}" for u in verdict.unmet or [verdict.reason])]
 
 
 class BoardVerifier:
