@@ -32,14 +32,14 @@ def _keeps_plan(
     option: Mapping[str, Any], planned: Mapping[str, Any], others: Sequence[Mapping[str, Any]]
 ) -> bool:
     """Whether a flight can replace the planned one without breaking what follows from it:
-    the same travel days, a red-eye only where one was planned (the stay's first night follows
-    from it), and the connections with the batch's other flights still made."""
+    the same travel days, no landing before 06:00 unless the planned one did (the stay's first
+    night follows from it), and the connections with the batch's other flights still made."""
     if str(option["depart_local"])[:10] != str(planned["depart_local"])[:10]:
         return False
     if str(option["arrive_local"])[:10] != str(planned["arrive_local"])[:10]:
         return False
-    if lands_early(dict(option)) != lands_early(dict(planned)):
-        return False
+    if lands_early(dict(option)) and not lands_early(dict(planned)):
+        return False  # it would need a night the stay does not have (a later landing is fine)
     for other in others:
         if utc(departure(dict(other))) >= utc(arrival(dict(planned))):
             if utc(arrival(dict(option))) + MIN_CONNECTION > utc(departure(dict(other))):

@@ -488,7 +488,10 @@ async def test_an_edit_cannot_book_an_item_that_was_not_offered(
         question = paused.paused[0]["value"]
         flight = question["items"][0]
         task_id, alternative = flight["task_id"], flight["alternatives"][0]
-        other_leg = question["items"][1]["alternatives"][0]["item_id"]  # offered, but elsewhere
+        # An option that is offered, but for another item.
+        other_leg = next(
+            alt["item_id"] for item in question["items"][1:] for alt in item["alternatives"]
+        )
 
         for forged in ("bogus", other_leg):
             edit = {"decision": "edit", "inputs": {task_id: {"item_id": forged}}}
