@@ -549,7 +549,9 @@ class _Round:
         if any(s in ("pending", "running") for s in [*statuses.values(), *releases.values()]):
             return
         stuck = [t for t, s in releases.items() if s == "failed"]
-        again = [t for t in stuck if self.view.tasks[t]["failures"] < RELEASE_TRIES]
+        # The engine refuses to retry a task past `max_identical_failures`: stop before that.
+        tries = min(RELEASE_TRIES, self.view.context.max_identical_failures)
+        again = [t for t in stuck if self.view.tasks[t]["failures"] < tries]
         if again:
             # A compensation that failed is tried again, never reported as done.
             self.retry = again

@@ -204,3 +204,71 @@ def test_a_red_eye_landing_needs_the_night_before_and_an_orphan_is_reported() ->
     assert any(u.startswith("booking H2 (") and "not part of the trip" in u for u in verdict.unmet)
     whole = _hotel("H3", "New York", "2027-03-01", "2027-03-04")
     assert verdict_of(request, [outbound, back, whole]).status == "completed"
+
+
+async def _sold_out_paris_trip(data_dir: Path, inventory: Inventory) -> Any:
+    """A round trip to Paris paused for approval, whose hotels then all sell out."""
+    out_day, back_day = day(inventory, OFFSET + 8), day(inventory, OFFSET + 12)
+    request = trip(("SFO", "CDG", out_day), ("CDG", "SFO", back_day))
+    await run_trip(data_dir, request, approval="ask")
+    first = out_day - timedelta(days=1)
+    for option in inventory.search_hotels("Paris", first, back_day + timedelta(days=1)):
+        for n in range(8):
+            inventory.set_rooms(option.hotel_id, first + timedelta(days=n), 0)
+    return request
+
+
+async def _approve_all(data_dir: Path, request: Any) -> dict[str, Any]:
+    outcome = await run_trip(data_dir, request, approval="ask", resume="approve")
+    for _ in range(10):  # compensating cancellations need approval too
+        if not outcome.paused:
+            break
+        outcome = await run_trip(data_dir, request, approval="ask", resume="approve")
+    assert not outcome.paused
+    return dict(outcome.values)
+
+
+async def test_a_cancellation_that_fails_is_tried_again_until_it_succeeds(
+    data_dir: Path, inventory: Inventory, monkeypatch: Any
+) -> None:
+    request = await _sold_out_paris_trip(data_dir, inventory)
+    real_cancel = Inventory.cancel
+    failures = {"left": 2}
+
+    def flaky_cancel(self: Inventory, ref_or_key: str) -> Booking:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise ValueError("the ledger is busy, try again")  # a TaskFailed for the worker
+        return real_cancel(self, ref_or_key)
+
+    monkeypatch.setattr(Inventory, "cancel", flaky_cancel)
+
+    values = await _approve_all(data_dir, request)
+
+    assert failures["left"] == 0
+    assert live(inventory) == []
+    assert values["status"] == "failed"
+    said = values["answer"]["data"]["planner_said"]
+    assert "cancelled 2 booking(s)" in said and "could not cancel" not in said
+    assert any("trying again" in d for d in values["answer"]["data"]["decisions"])
+
+
+async def test_a_cancellation_that_never_succeeds_is_never_reported_as_done(
+    data_dir: Path, inventory: Inventory, monkeypatch: Any
+) -> None:
+    request = await _sold_out_paris_trip(data_dir, inventory)
+
+    def broken_cancel(self: Inventory, ref_or_key: str) -> Booking:
+        raise ValueError("the ledger refuses")
+
+    monkeypatch.setattr(Inventory, "cancel", broken_cancel)
+
+    values = await _approve_all(data_dir, request)
+
+    still = live(inventory)
+    assert still and all(b.kind == "flight" for b in still)
+    said = values["answer"]["data"]["planner_said"]
+    assert "could not cancel" in said and "stay confirmed" in said
+    assert "cancelled 0 booking(s)" in said
+    assert values["status"] == "partial"  # flights are booked, the hotel is not
+    assert_itinerary_is_the_ledger(values, inventory, "t1")
