@@ -9,12 +9,16 @@ answer:
 - ours (`Context(planner="llm")`): one planning call per round (all flight searches; then every
   hotel and car search; then every booking; then `finish`), plus one call for the prose answer
   when the LLM synthesizer is on;
-- the supervisor (`langgraph_supervisor.create_supervisor`, one ReAct agent per worker, the
-  library's default one handoff at a time): per worker kind, one supervisor call to hand off,
-  one agent call making all that kind's tool calls in parallel, one agent call to return; and
-  the supervisor's final answer;
-- for context, the same supervisor with the workers as its own tools instead of agents, parallel
-  tool calls on: one call per wave of tool calls, and the final answer.
+- the supervisor (`langgraph_supervisor.create_supervisor`), in three setups:
+  - one ReAct agent per worker, the library's defaults (one handoff at a time): per worker kind,
+    one supervisor call to hand off, one agent call making all that kind's tool calls in
+    parallel, one agent call to say it is done; and the supervisor's final answer;
+  - the same agents with `return_direct=True` tools: the agent ends on its tool results, so per
+    worker kind one supervisor call and one agent call; and the final answer;
+  - no agents, the workers as the supervisor's own tools, parallel tool calls on: one call per
+    wave of tool calls, and the final answer.
+
+The targets hold ours against the best of the three on each trip.
 """
 
 from __future__ import annotations
@@ -60,10 +64,19 @@ KEY = "B4"
 TITLE = "LLM calls, tokens and wall time against a supervisor"
 MODEL = "bench-model"
 CALLS_TARGET = WALL_TARGET = 2.0
+PROMPT_TOKENS_TARGET = 1.0
+"""Ours may use at most this many times the best supervisor setup's prompt tokens per trip."""
 OURS = "ours: LLM planner, itinerary from the board"
 OURS_PROSE = "ours: LLM planner + LLM prose answer"
-SUPERVISOR_AGENTS = "supervisor, one agent per worker"
+SUPERVISOR_AGENTS = "supervisor, one agent per worker (library defaults)"
+SUPERVISOR_DIRECT = "supervisor, one agent per worker, `return_direct` tools"
 SUPERVISOR_TOOLS = "supervisor, workers as its own tools"
+SUPERVISORS = (SUPERVISOR_AGENTS, SUPERVISOR_DIRECT, SUPERVISOR_TOOLS)
+SHORT = {
+    SUPERVISOR_AGENTS: "agent supervisor on defaults",
+    SUPERVISOR_DIRECT: "`return_direct` agent supervisor",
+    SUPERVISOR_TOOLS: "tool-holding supervisor",
+}
 AGENTS = {
     "search_flights": "flight_agent",
     "search_hotels": "hotel_agent",
@@ -87,6 +100,8 @@ class Stay:
     city: str
     airport: str
     check_in: date
+    pick_up: date
+    """The car's first day: the landing date (the room may start the night before)."""
     check_out: date
     hotel_id: str
     car_id: str | None
@@ -141,7 +156,7 @@ class Scenario:
                         "search_cars",
                         {
                             "airport": stay.airport,
-                            "pick_up": stay.check_in.isoformat(),
+                            "pick_up": stay.pick_up.isoformat(),
                             "drop_off": stay.check_out.isoformat(),
                         },
                     )
@@ -191,21 +206,24 @@ def scenario(
     ]
     trip = TripRequest(legs=legs, travelers=2, car=car)
     found = Scenario(name=name, trip=trip, multi_leg=len(legs) > 1)
-    arrivals = []
+    arrivals, check_ins = [], []
     for leg in legs:
         option = inventory.search_flights(leg.origin, leg.destination, leg.date, travelers=2)[0]
         found.flight_ids.append(option.id)
-        arrivals.append(date.fromisoformat(option.arrive_local[:10]))
+        landed = date.fromisoformat(option.arrive_local[:10])
+        arrivals.append(landed)
+        # The travel rules: a flight landing before 06:00 needs the room from the night before.
+        check_ins.append(landed - timedelta(days=1) if option.red_eye else landed)
     for n, (leg, after) in enumerate(itertools.pairwise(legs)):
         airport = inventory.airport(leg.destination)
         assert airport is not None
-        check_in, check_out = arrivals[n], after.date
+        check_in, check_out = check_ins[n], after.date
         hotel = inventory.search_hotels(airport.city, check_in, check_out, rooms=trip.rooms)[0]
         car_id = None
         if car:
-            car_id = inventory.search_cars(leg.destination, check_in, check_out)[0].id
+            car_id = inventory.search_cars(leg.destination, arrivals[n], check_out)[0].id
         found.stays.append(
-            Stay(airport.city, leg.destination, check_in, check_out, hotel.id, car_id)
+            Stay(airport.city, leg.destination, check_in, arrivals[n], check_out, hotel.id, car_id)
         )
     return found
 
@@ -239,14 +257,15 @@ def our_script(s: Scenario, prose_answer: bool) -> list[Reply]:
     return replies
 
 
-def supervisor_script(s: Scenario) -> list[Reply]:
+def supervisor_script(s: Scenario, *, return_direct: bool) -> list[Reply]:
     replies: list[Reply] = []
     for wave in s.waves():
         for worker in dict.fromkeys(w for _, w, _ in wave):  # one agent per worker kind
             agent = AGENTS[worker]
             replies.append(Calls((Call(f"transfer_to_{agent}"),)))
             replies.append(Calls(tuple(Call(w, args) for _, w, args in wave if w == worker)))
-            replies.append(Text(f"{agent}: done."))
+            if not return_direct:  # with return_direct tools the agent ends on its results
+                replies.append(Text(f"{agent}: done."))
     replies.append(Text(f"Your trip is booked: {s.goal}."))
     return replies
 
@@ -272,6 +291,8 @@ class Outcome:
     completion_tokens: int
     seconds: float
     booked: int
+    instructions_tokens: int
+    """The system prompt's share of the prompt tokens, summed over the calls (same estimate)."""
 
 
 @contextmanager
@@ -334,6 +355,37 @@ def _expect(server: ScriptedOpenAI, ok: bool, why: str) -> None:
             f"the scripted run went off script: {why}; server errors {server.errors}, "
             f"{server.left} replies left"
         )
+    for n, request in enumerate(server.requests, 1):
+        if problem := history_problem(request.get("messages", [])):
+            raise RuntimeError(f"call {n} sent a history a real endpoint refuses: {problem}")
+
+
+def history_problem(messages: list[dict[str, Any]]) -> str | None:
+    """Why OpenAI's chat API would refuse this message list, or None: every `tool` message
+    answers a call of the assistant message just before it, and every call is answered before
+    the next message that is not a tool result. The scripted server does not check this, so a
+    baseline cannot save tokens by sending a history that only it accepts."""
+    pending: set[str] = set()
+    for n, message in enumerate(messages):
+        if message.get("role") == "tool":
+            call_id = message.get("tool_call_id")
+            if call_id not in pending:
+                return f"message {n} answers tool call {call_id!r}, which no pending call made"
+            pending.discard(call_id)
+            continue
+        if pending:
+            return f"message {n} comes before the answers to tool calls {sorted(pending)}"
+        pending = {c["id"] for c in message.get("tool_calls") or []}
+    return f"the history ends before the answers to {sorted(pending)}" if pending else None
+
+
+def _instructions_tokens(server: ScriptedOpenAI) -> int:
+    return sum(
+        len(json.dumps(m)) // 4
+        for request in server.requests
+        for m in request.get("messages", [])
+        if m.get("role") == "system"
+    )
 
 
 def _outcome(
@@ -351,6 +403,7 @@ def _outcome(
         completion_tokens=server.completion_tokens,
         seconds=seconds,
         booked=booked,
+        instructions_tokens=_instructions_tokens(server),
     )
 
 
@@ -367,8 +420,10 @@ def _tool_view(spec: WorkerSpec[Any, Any], output: Any) -> str:
     return json.dumps(dumped, separators=(",", ":"))
 
 
-def worker_tools(context: Context, thread: str) -> dict[str, Any]:
-    """Every travel worker as a LangChain tool, with the worker's own input schema."""
+def worker_tools(context: Context, thread: str, *, return_direct: bool = False) -> dict[str, Any]:
+    """Every travel worker as a LangChain tool, with the worker's own input schema; with
+    `return_direct`, an agent holding the tool ends on its result instead of calling the model
+    once more."""
     from langchain_core.tools import StructuredTool
 
     from domains.travel.workers import travel_workers
@@ -391,12 +446,13 @@ def worker_tools(context: Context, thread: str) -> dict[str, Any]:
             name=spec.name,
             description=spec.description,
             args_schema=spec.input_model,
+            return_direct=return_direct,
         )
     return tools
 
 
 async def run_supervisor(
-    server: ScriptedOpenAI, s: Scenario, data_dir: Path, *, agents: bool
+    server: ScriptedOpenAI, s: Scenario, data_dir: Path, setup: str
 ) -> Outcome:
     import openai
     from langchain_openai import ChatOpenAI
@@ -404,11 +460,13 @@ async def run_supervisor(
     from langgraph_supervisor import create_supervisor
     from pydantic import SecretStr
 
+    agents = setup != SUPERVISOR_TOOLS
+    direct = setup == SUPERVISOR_DIRECT
     server.reset()
-    server.script(*(supervisor_script(s) if agents else tools_script(s)))
-    thread = "supervisor-agents" if agents else "supervisor-tools"
+    server.script(*(supervisor_script(s, return_direct=direct) if agents else tools_script(s)))
+    thread = f"supervisor-{SUPERVISORS.index(setup)}"
     context = Context(planner="rules", approval="auto", data_dir=str(data_dir))
-    tools = worker_tools(context, thread)
+    tools = worker_tools(context, thread, return_direct=direct)
     http = openai.DefaultAsyncHttpxClient()  # closed below, as `open_chat_model` does for ours
     model = ChatOpenAI(
         model=MODEL,
@@ -433,7 +491,13 @@ async def run_supervisor(
                 )
                 for worker, agent in AGENTS.items()
             ]
-            workflow = create_supervisor(members, model=model, prompt=SUPERVISOR_PROMPT)
+            # An agent ending on parallel `return_direct` results has more than one message after
+            # its last model call, which the default output mode ("last_message") cuts in half:
+            # the tool results would reach the supervisor without the calls they answer.
+            mode = "full_history" if direct else "last_message"
+            workflow = create_supervisor(
+                members, model=model, prompt=SUPERVISOR_PROMPT, output_mode=mode
+            )
         else:
             workflow = create_supervisor(
                 [],
@@ -454,16 +518,14 @@ async def run_supervisor(
             await http.aclose()
     last = out["messages"][-1].content
     _expect(server, "booked" in str(last), f"the last message was {last!r}")
-    system = SUPERVISOR_AGENTS if agents else SUPERVISOR_TOOLS
-    return _outcome(server, system, s, sw.timing.wall, _booked(data_dir, thread))
+    return _outcome(server, setup, s, sw.timing.wall, _booked(data_dir, thread))
 
 
 def _systems(server: ScriptedOpenAI, s: Scenario) -> list[Callable[[Path], Awaitable[Outcome]]]:
     return [
         lambda d: run_ours(server, s, d, prose_answer=False),
         lambda d: run_ours(server, s, d, prose_answer=True),
-        lambda d: run_supervisor(server, s, d, agents=True),
-        lambda d: run_supervisor(server, s, d, agents=False),
+        *(lambda d, setup=setup: run_supervisor(server, s, d, setup) for setup in SUPERVISORS),
     ]
 
 
@@ -484,14 +546,56 @@ async def measure(settings: Settings, latency_s: float) -> list[Outcome]:
     return found
 
 
+@dataclass(frozen=True)
+class Versus:
+    """Ours on one trip against the best supervisor setup of that trip, by each measure."""
+
+    scenario: str
+    multi_leg: bool
+    calls: float
+    """The fewest calls of a supervisor setup ÷ ours."""
+    calls_by: Outcome
+    wall: float
+    """The shortest wall time of a supervisor setup ÷ ours."""
+    wall_by: Outcome
+    prompt: float
+    """Our prompt tokens ÷ the fewest of a supervisor setup."""
+    prompt_by: Outcome
+
+
+def versus(ours: Outcome, supervisors: list[Outcome]) -> Versus:
+    calls_by = min(supervisors, key=lambda o: (o.calls, o.prompt_tokens))
+    wall_by = min(supervisors, key=lambda o: o.seconds)
+    prompt_by = min(supervisors, key=lambda o: o.prompt_tokens)
+    return Versus(
+        scenario=ours.scenario,
+        multi_leg=ours.multi_leg,
+        calls=calls_by.calls / ours.calls,
+        calls_by=calls_by,
+        wall=wall_by.seconds / ours.seconds,
+        wall_by=wall_by,
+        prompt=ours.prompt_tokens / prompt_by.prompt_tokens,
+        prompt_by=prompt_by,
+    )
+
+
+def _per_call(o: Outcome) -> str:
+    return f"{o.prompt_tokens / o.calls:,.0f}"
+
+
 def run(settings: Settings) -> Report:
     latency_s = settings.pick(0.3, 0.005)
     found = asyncio.run(measure(settings, latency_s))
     rows = []
-    ratios: dict[str, list[tuple[float, float, str]]] = {OURS: [], OURS_PROSE: []}
+    mine: dict[str, list[Versus]] = {OURS: [], OURS_PROSE: []}
+    # Ours on multi-leg trips against each agent-based setup alone: (calls ratio, wall ratio).
+    against: dict[str, list[tuple[float, float]]] = {SUPERVISOR_AGENTS: [], SUPERVISOR_DIRECT: []}
     for name in dict.fromkeys(o.scenario for o in found):
         group = [o for o in found if o.scenario == name]
-        baseline = next(o for o in group if o.system == SUPERVISOR_AGENTS)
+        supervisors = [o for o in group if o.system in SUPERVISORS]
+        fewest = min(o.calls for o in supervisors)
+        fastest = min(o.seconds for o in supervisors)
+        least = min(o.prompt_tokens for o in supervisors)
         for o in group:
             rows.append(
                 [
@@ -499,24 +603,82 @@ def run(settings: Settings) -> Report:
                     o.system,
                     str(o.calls),
                     f"{o.prompt_tokens:,}",
+                    _per_call(o),
                     f"{o.completion_tokens:,}",
                     f"{o.seconds:.2f} s",
-                    ratio(baseline.calls / o.calls),
-                    ratio(baseline.seconds / o.seconds),
+                    ratio(fewest / o.calls),
+                    ratio(o.prompt_tokens / least),
+                    ratio(fastest / o.seconds),
                 ]
             )
-            if o.system in ratios and o.multi_leg:
-                ratios[o.system].append(
-                    (baseline.calls / o.calls, baseline.seconds / o.seconds, name)
-                )
+        for o in group:
+            if o.system in (OURS, OURS_PROSE):
+                mine[o.system].append(versus(o, supervisors))
+            if o.system == OURS and o.multi_leg:
+                for b in supervisors:
+                    if b.system in against:
+                        against[b.system].append((b.calls / o.calls, b.seconds / o.seconds))
 
-    def worst(system: str) -> tuple[tuple[float, str], tuple[float, str]]:
-        calls = min((c, n) for c, _, n in ratios[system])
-        wall = min((w, n) for _, w, n in ratios[system])
-        return calls, wall
+    ours = mine[OURS]
+    multi = [v for v in ours if v.multi_leg] or ours
+    worst_calls = min(multi, key=lambda v: v.calls)
+    worst_wall = min(multi, key=lambda v: v.wall)
+    worst_prompt = max(ours, key=lambda v: v.prompt)
+    prose_multi = [v for v in mine[OURS_PROSE] if v.multi_leg] or mine[OURS_PROSE]
+    prose_calls = min(prose_multi, key=lambda v: v.calls)
+    prose_wall = min(prose_multi, key=lambda v: v.wall)
+    ours_rows = {o.scenario: o for o in found if o.system == OURS}
+    by_scenario = {(o.scenario, o.system): o for o in found}
 
-    (calls, calls_at), (wall, wall_at) = worst(OURS)
-    (prose_calls, prose_calls_at), (prose_wall, prose_wall_at) = worst(OURS_PROSE)
+    def calls_measured(v: Versus) -> str:
+        mine_calls = by_scenario[v.scenario, OURS].calls
+        return (
+            f"worst {ratio(v.calls)} ({v.scenario}: {mine_calls} calls, "
+            f"{v.calls_by.calls} for the {SHORT[v.calls_by.system]})"
+        )
+
+    checks = [
+        Check(
+            target=f"multi-leg scenarios: ≥ {CALLS_TARGET:g}× fewer LLM calls than the best "
+            "supervisor setup",
+            measured=calls_measured(worst_calls),
+            passed=worst_calls.calls >= CALLS_TARGET,
+        ),
+        Check(
+            target=f"multi-leg scenarios: ≥ {WALL_TARGET:g}× less wall time than the fastest "
+            "supervisor setup",
+            measured=f"worst {ratio(worst_wall.wall)} ({worst_wall.scenario}, against the "
+            f"{SHORT[worst_wall.wall_by.system]})",
+            passed=worst_wall.wall >= WALL_TARGET,
+        ),
+        Check(
+            target="every trip: prompt tokens ≤ the best supervisor setup's",
+            measured=f"worst {ratio(worst_prompt.prompt)} of the best's ({worst_prompt.scenario}: "
+            f"{ours_rows[worst_prompt.scenario].prompt_tokens:,} against "
+            f"{worst_prompt.prompt_by.prompt_tokens:,} for the "
+            f"{SHORT[worst_prompt.prompt_by.system]})",
+            passed=worst_prompt.prompt <= PROMPT_TOKENS_TARGET,
+        ),
+        *(
+            Check(
+                target=f"for context, multi-leg scenarios against the {SHORT[setup]} alone"
+                + (" (the baseline of earlier runs)" if setup == SUPERVISOR_AGENTS else ""),
+                measured=f"calls: worst {ratio(min(c for c, _ in pairs))}; wall: worst "
+                f"{ratio(min(w for _, w in pairs))}"
+                if pairs
+                else "no multi-leg trip in this run",
+                passed=None,
+            )
+            for setup, pairs in against.items()
+        ),
+        Check(
+            target="the same targets with our optional LLM prose answer on (one more call)",
+            measured=f"calls: worst {ratio(prose_calls.calls)} ({prose_calls.scenario}); wall: "
+            f"worst {ratio(prose_wall.wall)} ({prose_wall.scenario})",
+            passed=None,
+        ),
+    ]
+    notes = _miss_reasons(found, checks, latency_s)
     return Report(
         key=KEY,
         title=TITLE,
@@ -524,26 +686,33 @@ def run(settings: Settings) -> Report:
             f"""
             Each system runs each travel scenario once against one scripted OpenAI-compatible
             loopback server (`orchestrator.testing.scripted_openai`, real HTTP and the real
-            `ChatOpenAI` client) that
-            waits {latency_s * 1000:.0f} ms before every answer and estimates tokens the same
-            way for everyone: characters of the messages and tool schemas ÷ 4 for the prompt,
-            characters of the answer ÷ 4 for the completion. Both run the same travel workers
-            (real searches and bookings on private copies of one fresh inventory, 2 travellers;
-            every run books the same items) with no checkpointer. Each is scripted with the
-            fewest calls its architecture needs. Ours (`Context(planner="llm")`): one planning
-            call per round (all flight searches; every hotel and car search; every booking;
-            `finish`), with and without the LLM synthesizer's prose answer. The baseline,
-            `langgraph_supervisor.create_supervisor` with one ReAct agent per worker (the same
-            five workers, each wrapped as a LangChain tool with its own input schema) and the
-            library's default of one handoff at a time: per worker kind, one supervisor call to
-            hand off, one agent call making that kind's tool calls in parallel, one agent call
-            to return; then the final answer. For context only: the same supervisor holding the
-            workers as its own tools (no agents, parallel tool calls), one call per wave of
-            tool calls plus the answer. Ratios are the agent supervisor's figure ÷ the row's.
-            The targets are checked on ours as configured by default with an LLM planner, whose
-            answer (the itinerary) is written from the board without a model call; the row with
-            the optional LLM prose answer, the closer match to the supervisor's final message,
-            is reported beside it.
+            `ChatOpenAI` client) that waits {latency_s * 1000:.0f} ms before every answer and
+            estimates tokens the same way for everyone: characters of the messages and tool
+            schemas ÷ 4 for the prompt, characters of the answer ÷ 4 for the completion. All
+            run the same travel workers (real searches and bookings on private copies of one
+            fresh inventory, 2 travellers; every run books the same items) with no
+            checkpointer, and every history sent is one OpenAI's API accepts (each tool result
+            right after the call it answers; checked on every request). Each is scripted with
+            the fewest calls its architecture needs. Ours (`Context(planner="llm")`): one
+            planning call per round (all flight searches; every hotel and car search; every
+            booking; `finish`), with and without the LLM synthesizer's prose answer.
+            `langgraph_supervisor.create_supervisor` in three setups, the same five workers
+            each wrapped as a LangChain tool with its own input schema: (1) one ReAct agent per
+            worker on the library's defaults: per worker kind, one supervisor call to hand off
+            (one handoff at a time), one agent call making that kind's tool calls in parallel,
+            one agent call to say it is done; (2) the same agents with `return_direct=True`
+            tools, so an agent ends on its tool results: per worker kind, one handoff call and
+            one agent call (output mode `full_history`: the default `last_message` would pass
+            parallel tool results on without the call that made them); (3) no agents, the
+            workers as the supervisor's own tools with parallel tool calls: one call per wave
+            of tool calls. Every supervisor setup ends with its final answer. The supervisor's
+            prompt is {len(SUPERVISOR_PROMPT) // 4} tokens and holds none of the travel rules
+            our planner is given. The targets are checked on ours as configured by default
+            with an LLM planner, whose answer (the itinerary) is written from the board without
+            a model call, against the best supervisor setup of each trip by that measure
+            (fewest calls, shortest wall time, fewest prompt tokens); the row with the optional
+            LLM prose answer, the closer match to the supervisor's final message, is reported
+            beside it.
             """
         ),
         tables=[
@@ -553,32 +722,70 @@ def run(settings: Settings) -> Report:
                     "system",
                     "LLM calls",
                     "prompt tokens",
+                    "prompt tokens per call",
                     "completion tokens",
                     "wall time",
-                    "supervisor calls ÷ these",
-                    "supervisor wall ÷ this",
+                    "best supervisor's calls ÷ these",
+                    "prompt tokens ÷ best supervisor's",
+                    "fastest supervisor's wall ÷ this",
                 ],
                 rows=rows,
             )
         ],
-        checks=[
-            Check(
-                target=f"multi-leg scenarios: ≥ {CALLS_TARGET:g}× fewer LLM calls than the "
-                "supervisor",
-                measured=f"worst {ratio(calls)} ({calls_at})",
-                passed=calls >= CALLS_TARGET,
-            ),
-            Check(
-                target=f"multi-leg scenarios: ≥ {WALL_TARGET:g}× less wall time than the "
-                "supervisor",
-                measured=f"worst {ratio(wall)} ({wall_at})",
-                passed=wall >= WALL_TARGET,
-            ),
-            Check(
-                target="the same, with our optional LLM prose answer on (one more call)",
-                measured=f"calls: worst {ratio(prose_calls)} ({prose_calls_at}); wall: worst "
-                f"{ratio(prose_wall)} ({prose_wall_at})",
-                passed=None,
-            ),
-        ],
+        checks=checks,
+        notes=notes,
     )
+
+
+def _miss_reasons(found: list[Outcome], checks: list[Check], latency_s: float) -> list[str]:
+    """Why each missed target was missed, from this run's figures."""
+    ours = [o for o in found if o.system == OURS]
+    tools = [o for o in found if o.system == SUPERVISOR_TOOLS]
+    direct = [o for o in found if o.system == SUPERVISOR_DIRECT]
+    notes = []
+    if checks[0].passed is False:
+        calls = ", ".join(f"{o.calls}" for o in ours)
+        tool_calls = ", ".join(f"{o.calls}" for o in tools)
+        direct_calls = ", ".join(f"{o.calls}" for o in direct)
+        fewer = sorted(d.calls / o.calls for d, o in zip(direct, ours, strict=True))
+        span = (
+            ratio(fewer[0]) if fewer[0] == fewer[-1] else f"{ratio(fewer[0])} to {ratio(fewer[-1])}"
+        )
+        notes.append(
+            "Calls, MISS: a supervisor holding the workers as its own tools makes "
+            "one call per wave of parallel tool calls and one to answer, which is what our "
+            "planner does (one call per round, then `finish`): "
+            f"{tool_calls} calls against our {calls} on the trips above. Against agents with "
+            f"`return_direct` tools ({direct_calls} calls) ours makes {span} fewer: they spend "
+            "two calls per worker kind (the handoff and the agent's), ours one per round, so 2× "
+            "needs more worker kinds than rounds. Going below one call per wave "
+            "needs a planner that plans later waves before their inputs are known, or an "
+            "engine that ends without asking the planner to `finish`."
+        )
+    if checks[1].passed is False:
+
+        def outside(runs: list[Outcome]) -> str:
+            return f"{sum(o.seconds - o.calls * latency_s for o in runs) / len(runs):.2f} s"
+
+        notes.append(
+            "Wall time, MISS: at as many calls, the wall time is what runs besides the model's "
+            f"{latency_s * 1000:.0f} ms a call: on average {outside(ours)} a trip for ours "
+            f"(rounds, prompts, validation, the workers) against {outside(tools)} for the "
+            "tool-holding supervisor; a shared, loaded machine stretches both."
+        )
+    if checks[2].passed is False:
+        mean = sum(o.prompt_tokens for o in ours) / sum(o.calls for o in ours)
+        rules = sum(o.instructions_tokens for o in ours) / sum(o.calls for o in ours)
+        tool_mean = sum(o.prompt_tokens for o in tools) / sum(o.calls for o in tools)
+        tool_rules = sum(o.instructions_tokens for o in tools) / sum(o.calls for o in tools)
+        notes.append(
+            f"Prompt tokens, MISS: with as many calls, each of ours costs about {mean:,.0f} "
+            f"prompt tokens against {tool_mean:,.0f} for the tool-holding supervisor. Our "
+            "planner is stateless: every round it is sent its instructions (planning and "
+            f"travel rules, {rules:,.0f} tokens a call against the supervisor's "
+            f"{tool_rules:,.0f}), the worker catalogue with each input schema, the limits, "
+            "the domain's facts (every bookable option) and the board, where the supervisor "
+            "carries its tool schemas and a growing message history. Part of the gap is "
+            "rules the supervisor is not given here and would need to plan as safely."
+        )
+    return notes
