@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 Cabin = Literal["economy", "premium", "business"]
 CarClass = Literal["economy", "compact", "midsize", "suv", "luxury"]
@@ -116,6 +117,19 @@ class TripRequest(BaseModel):
         description="The legs need not connect: a leg may leave from somewhere other than where "
         "the previous one landed (an open jaw, e.g. into Paris and home from Rome), on purpose. "
         "Without it, every leg must start where the previous leg ended.",
+    )
+
+    notes: list[str] = Field(
+        default_factory=list,
+        max_length=8,
+        description="What the request asks that no other field holds, one short phrase each "
+        "(e.g. 'a car only in Paris', 'keep it cheap', '5 nights in Rome', 'hotel near the "
+        "Louvre'). The planner reads them; nothing checks them.",
+    )
+    said: SkipJsonSchema[str | None] = Field(
+        default=None,
+        description="The traveller's request in their own words, as typed (set by the reader, "
+        "not by the model).",
     )
 
     @model_validator(mode="after")

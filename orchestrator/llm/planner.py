@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel
 
 from orchestrator.llm import prompts
 from orchestrator.llm.models import ModelCallFailed, ModelUnavailable, open_chat_model
@@ -40,6 +41,10 @@ class PromptLimits:
     """Tasks shown on the board: the latest ones. The others are only counted."""
     goal_chars: int = 2000
     request_chars: int = 3000
+    words_chars: int = 1500
+    """The person's own words (the request's `said`), shown in every round's prompt."""
+    word_notes_chars: int = 800
+    """What the reading of those words could not map (the request's `notes`)."""
     facts_chars: int = 4000
     notes_chars: int = 1500
     inputs_chars: int = 240
@@ -52,7 +57,10 @@ class PromptLimits:
 
 
 class PlanningGuide(Protocol):
-    """What a domain adds to the LLM planner: facts for the prompt, and checks of its answers."""
+    """What a domain adds to the LLM planner: facts for the prompt, and checks of its answers.
+
+    A guide may also have `rules() -> str`: fixed domain rules, sent in the system prompt (the
+    stable, cache-friendly prefix of every request)."""
 
     name: str
 
@@ -80,19 +88,22 @@ def tokens_used(usage: Iterable[Usage]) -> int:
 
 
 def board_rows(
-    tasks: Mapping[str, Task], results: Mapping[str, TaskResult], limits: PromptLimits
+    tasks: Mapping[str, Task],
+    results: Mapping[str, TaskResult],
+    limits: PromptLimits,
+    view: PlanView | None = None,
 ) -> list[dict[str, Any]]:
-    """The latest `limits.board_window` tasks, one compact row each: never a raw payload."""
+    """The latest `limits.board_window` tasks, one compact row each: never a raw payload.
+    With `view`, inputs left at their schema default are left out."""
     rows = []
     for task in list(tasks.values())[-limits.board_window :]:
         row: dict[str, Any] = {"id": task["id"], "worker": task["worker"], "status": task["status"]}
         if task["depends_on"]:
             row["depends_on"] = task["depends_on"][:10]
-        inputs = to_json(task["inputs"])
+        shown = _without_defaults(view, task["worker"], task["inputs"]) if view else task["inputs"]
+        inputs = to_json(shown)
         row["inputs"] = (
-            task["inputs"]
-            if len(inputs) <= limits.inputs_chars
-            else clip(inputs, limits.inputs_chars)
+            shown if len(inputs) <= limits.inputs_chars else clip(inputs, limits.inputs_chars)
         )
         if task["reason"]:
             row["reason"] = clip(task["reason"], limits.reason_chars)
@@ -115,6 +126,121 @@ def board_header(tasks: Mapping[str, Task], limits: PromptLimits) -> str:
     return prompts.BOARD_HEADER.format(
         total=len(tasks), counts=described, shown=min(len(tasks), limits.board_window)
     )
+
+
+WORDS_KEY = "said"
+"""The request's field holding the person's own words, when the run started from text."""
+WORD_NOTES_KEY = "notes"
+"""The request's field holding wishes the structured fields could not hold."""
+
+
+def words_blocks(request: Mapping[str, Any], limits: PromptLimits) -> str:
+    """The person's own words and unmapped wishes, each in an untrusted, capped block."""
+    text = ""
+    said = request.get(WORDS_KEY)
+    if isinstance(said, str) and said.strip():
+        text += prompts.PLANNER_WORDS.format(said=clip(said, limits.words_chars).replace("`", "'"))
+    wishes = request.get(WORD_NOTES_KEY)
+    if isinstance(wishes, list) and wishes:
+        text += prompts.PLANNER_WORD_NOTES.format(
+            notes=clip(to_json(wishes), limits.word_notes_chars)
+        )
+    return text
+
+
+SHORT_TYPES = {"string": "str", "integer": "int", "number": "num", "boolean": "bool"}
+
+
+def _type_of(prop: Mapping[str, Any]) -> str:
+    if "enum" in prop:
+        return "|".join(str(v) for v in prop["enum"])
+    if "anyOf" in prop:
+        kinds = [_type_of(p) for p in prop["anyOf"] if p.get("type") != "null"]
+        return "|".join(kinds) + ("|null" if len(kinds) < len(prop["anyOf"]) else "")
+    kind = str(prop.get("format") or prop.get("type") or "any")
+    kind = SHORT_TYPES.get(kind, kind)
+    if "minLength" in prop and prop.get("minLength") == prop.get("maxLength"):
+        kind += f"({prop['minLength']})"
+    low, high = prop.get("minimum"), prop.get("maximum")
+    if low is not None or high is not None:
+        kind += f" {'' if low is None else low}..{'' if high is None else high}"
+    return kind
+
+
+def compact_schema(schema: Mapping[str, Any]) -> dict[str, str]:
+    """A worker's input JSON schema as one line per field: `type [=default]; description`,
+    with `*` marking required fields. The same facts in a third of the tokens."""
+    required = set(schema.get("required", []))
+    fields: dict[str, str] = {}
+    for name, prop in schema.get("properties", {}).items():
+        text = _type_of(prop)
+        if "default" in prop and prop["default"] not in (None, ""):
+            text += f" ={prop['default']}"
+        if prop.get("description"):
+            text += f"; {prop['description']}"
+        fields[name + ("*" if name in required else "")] = text
+    return fields
+
+
+def catalogue_text(view: PlanView) -> str:
+    """The workers: name, description, side effects and inputs (`*` required; no other field
+    is accepted), generated from the registry."""
+    return to_json(
+        [
+            {
+                "name": w["name"],
+                "description": w["description"],
+                "side_effects": w["side_effects"],
+                "inputs": compact_schema(w["input_schema"]),
+            }
+            for w in view.workers.catalogue()
+        ]
+    )
+
+
+_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
+
+
+def _defaults(model: type[BaseModel]) -> dict[str, Any]:
+    """Each input's default, as JSON, by its name in the schema (built once per model)."""
+    if model not in _DEFAULTS:
+        props = model.model_json_schema().get("properties", {})
+        _DEFAULTS[model] = {name: p["default"] for name, p in props.items() if "default" in p}
+    return _DEFAULTS[model]
+
+
+def _without_defaults(view: PlanView, worker: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Inputs less the fields left at their schema default: what the planner actually chose."""
+    spec = view.workers.get(worker)
+    if spec is None:
+        return dict(inputs)
+    defaults = _defaults(spec.input_model)
+    return {k: v for k, v in inputs.items() if not (k in defaults and defaults[k] == v)}
+
+
+def unknown_fields(view: PlanView, update: PlanUpdate) -> list[str]:
+    """Inputs naming fields a worker's schema does not have, with the fields it has: the schema
+    check says "extra inputs are not permitted", this says what was meant to go there. Inputs
+    of a model that ignores unknown fields are refused too: they would be dropped silently.
+    Only a model with `extra="allow"` takes fields its schema does not list."""
+    errors = []
+    for new in update.add:
+        spec = view.workers.get(new.worker)
+        if spec is None or spec.input_model.model_config.get("extra") == "allow":
+            continue
+        schema = spec.input_schema()
+        known = list(schema.get("properties", {}))
+        accepted = set(known) | set(spec.input_model.model_fields)
+        for info in spec.input_model.model_fields.values():
+            choices = getattr(info.validation_alias, "choices", None) or []
+            accepted.update(str(c) for c in choices)
+        unknown = [k for k in new.inputs if k not in accepted]
+        if unknown:
+            errors.append(
+                f"task {new.id!r}: {new.worker} has no field "
+                f"{', '.join(repr(k) for k in unknown)}; its fields are {', '.join(known)}"
+            )
+    return errors
 
 
 def _limits_left(view: PlanView) -> dict[str, Any]:
@@ -140,6 +266,7 @@ def plan_messages(
     domain: str = "",
     previous: str = "",
     limits: PromptLimits | None = None,
+    rules: str = "",
 ) -> list[BaseMessage]:
     """The system prompt and this round's prompt; every part is capped by `limits`."""
     limits = limits or PromptLimits()
@@ -160,22 +287,31 @@ def plan_messages(
         facts_text = prompts.PLANNER_FACTS.format(
             domain=domain or "task", facts=clip(to_json(dict(facts)), limits.facts_chars)
         )
+    request = dict(view.request or {})
+    words = words_blocks(request, limits)
+    structured = {
+        k: v for k, v in request.items() if k not in (WORDS_KEY, WORD_NOTES_KEY) and v is not None
+    }
+    # The stable part first (catalogue, goal, request, the person's words: the same every round
+    # of a run), the volatile tail after it, so a provider's prompt cache covers the prefix.
     user = prompts.PLANNER_ROUND.format(
         round=view.round,
         max_rounds=view.context.max_rounds,
         attempt=attempt,
         attempts=view.context.plan_attempts,
         goal=clip(view.goal, limits.goal_chars),
-        request=clip(to_json(dict(view.request or {})), limits.request_chars),
-        catalogue=to_json(view.workers.catalogue()),
+        request=clip(to_json(structured), limits.request_chars),
+        words=words,
+        catalogue=catalogue_text(view),
         limits=to_json(_limits_left(view)),
         facts=facts_text,
         board_header=board_header(view.tasks, limits),
-        board=to_json(board_rows(view.tasks, view.results, limits)),
+        board=to_json(board_rows(view.tasks, view.results, limits, view)),
         notes=clip(to_json(dict(view.notes)), limits.notes_chars),
         feedback=feedback,
     )
-    system = prompts.PLANNER_SYSTEM.format(notes_limit=limits.notes_chars)
+    rules_text = prompts.PLANNER_RULES.format(domain=domain or "task", rules=rules) if rules else ""
+    system = prompts.PLANNER_SYSTEM.format(notes_limit=limits.notes_chars, rules=rules_text)
     return [SystemMessage(system), HumanMessage(user)]
 
 
@@ -219,6 +355,10 @@ class LLMPlanner:
         self._attempt += 1
         return self._attempt
 
+    def _rules(self, view: PlanView) -> str:
+        rules = getattr(self.guide, "rules", None)
+        return str(rules(view)) if callable(rules) else ""
+
     async def plan(self, view: PlanView) -> PlanOutcome:
         ctx = view.context
         attempt = self._next_attempt(view)
@@ -233,6 +373,7 @@ class LLMPlanner:
             domain=self.guide.name if self.guide else "",
             previous=self._previous if view.feedback else "",
             limits=self.limits,
+            rules=self._rules(view),
         )
         try:
             async with open_chat_model(ctx, "planner") as model:
@@ -245,7 +386,7 @@ class LLMPlanner:
         if answer.value is None:
             return PlanOutcome(PlanUpdate(), usage=usage, errors=[answer.error or "no answer"])
         update = answer.value
-        errors = own_checks(view, update, self.limits)
+        errors = own_checks(view, update, self.limits) + unknown_fields(view, update)
         if self.guide is not None:
             update, refused = self.guide.review(view, update)
             errors.extend(refused)

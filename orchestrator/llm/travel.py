@@ -23,8 +23,18 @@ from pydantic import ValidationError
 
 from domains.travel.itinerary import ItinerarySynthesizer
 from domains.travel.models import TripRequest
+from domains.travel.policy import (
+    CAR_SEATS,
+    EARLY_ARRIVAL_HOUR,
+    MIN_CONNECTION,
+    arrival,
+    cars_needed,
+    lands_early,
+    stay_dates,
+)
 from domains.travel.workers.book import BookInput
 from domains.travel.workers.cancel import CancelInput
+from domains.travel.workers.search_common import DEFAULT_LIMIT, MAX_LIMIT
 from orchestrator.llm import prompts
 from orchestrator.llm.planner import LLMPlanner, clip
 from orchestrator.planning import NewTask, PlanUpdate, PlanView
@@ -32,8 +42,7 @@ from state import Task, TaskResult
 
 SEARCH_KINDS = {"search_flights": "flight", "search_hotels": "hotel", "search_cars": "car"}
 RECENT_SEARCHES = 6
-"""Searches whose options are shown to the planner (the latest ones)."""
-OPTIONS_PER_SEARCH = 3
+"""Searches whose options are shown to the planner (the latest current ones)."""
 NAME_CHARS = 40
 
 
@@ -58,33 +67,27 @@ def option_index(
 
 
 def _compact_option(kind: str, o: Mapping[str, Any]) -> dict[str, Any]:
-    """Ids, times and prices only: descriptions are third-party text and stay out."""
+    """Ids, times and prices only: descriptions are third-party text and stay out. A stay's id
+    holds its hotel, dates and rooms, a rental's its airport, class and dates: not repeated."""
     if kind == "flight":
-        return {
+        row = {
             "id": o["id"],
-            "flight": o["flight_no"],
-            "route": f"{o['origin']}->{o['destination']}",
             "departs": str(o["depart_local"])[:16],
             "arrives": str(o["arrive_local"])[:16],
-            "price_per_traveller": o["price"],
-            "seats_left": o["seats_left"],
-            "red_eye": o["red_eye"],
+            "fare": o["price"],
+            "seats": o["seats_left"],
         }
+        if o["red_eye"]:
+            row["red_eye"] = True
+        return row
     if kind == "hotel":
         return {
             "id": o["id"],
             "name": clip(str(o["name"]), NAME_CHARS),
             "stars": o["tier"],
-            "nights": f"{o['check_in']}..{o['check_out']}",
-            "rooms": o["rooms"],
-            "total_price": o["total_price"],
+            "price": o["total_price"],
         }
-    return {
-        "id": o["id"],
-        "class": o["car_class"],
-        "days": f"{o['pick_up']}..{o['drop_off']}",
-        "total_price_per_car": o["total_price"],
-    }
+    return {"id": o["id"], "price_per_car": o["total_price"]}
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,101 @@ def _price(kind: str, o: Mapping[str, Any], quantity: int) -> float:
     return round(float(o["total_price"]) * quantity, 2)
 
 
+def _example_flight(depart: str, arrive: str) -> dict[str, Any]:
+    return {"depart_local": depart, "arrive_local": arrive}
+
+
+def date_rules() -> str:
+    """The date rules, written from the policy the verifier and the offline planner use: the
+    examples are computed by `stay_dates`, `lands_early` and `cars_needed` themselves."""
+    overnight = _example_flight("2027-03-01T21:30:00-08:00", "2027-03-02T17:45:00+01:00")
+    red_eye = _example_flight("2027-03-01T22:00:00-05:00", "2027-03-02T05:40:00+01:00")
+    leaving = _example_flight("2027-03-06T11:00:00+01:00", "2027-03-06T14:00:00-05:00")
+    check_in, check_out, _ = stay_dates(red_eye, leaving)
+    assert lands_early(red_eye) and not lands_early(overnight)
+    seats = ", ".join(f"{cls} {n}" for cls, n in CAR_SEATS.items())
+    return prompts.TRAVEL_DATE_RULES.format(
+        overnight=(
+            f"departs {overnight['depart_local'][:16]}, arrives {overnight['arrive_local'][:16]}"
+            f" = lands on {arrival(overnight).date()}"
+        ),
+        early_hour=EARLY_ARRIVAL_HOUR,
+        red_eye=(
+            f"lands {red_eye['arrive_local'][:16]}, next flight out "
+            f"{leaving['depart_local'][:10]}: check_in {check_in}, check_out {check_out}"
+        ),
+        min_connection=int(MIN_CONNECTION.total_seconds() // 60),
+        car_seats=seats,
+        default_limit=DEFAULT_LIMIT,
+        max_limit=MAX_LIMIT,
+    )
+
+
+def _cars_rule(travelers: int) -> str:
+    return ", ".join(f"{cars_needed(cls, travelers)} {cls}" for cls in CAR_SEATS)
+
+
+def _search_key(task: Task) -> tuple[str, ...]:
+    """What a search is for: a newer search with the same key supersedes an older one."""
+    inputs = task["inputs"]
+    if task["worker"] == "search_flights":
+        return ("flight", str(inputs.get("origin")), str(inputs.get("destination")))
+    if task["worker"] == "search_hotels":
+        return ("hotel", str(inputs.get("city", "")).lower())
+    return ("car", str(inputs.get("airport")))
+
+
+def booking_statuses(
+    tasks: Mapping[str, Task], results: Mapping[str, TaskResult]
+) -> dict[str, str]:
+    """Each booking ref of this run and its status now: a later cancel's result wins."""
+    status: dict[str, str] = {}
+    for task in tasks.values():
+        output = _done_output(task, results) if task["worker"] in ("book", "cancel") else None
+        if output and "ref" in output:
+            if task["worker"] == "book":
+                status.setdefault(str(output["ref"]), str(output["status"]))
+            elif output.get("status") == "cancelled":
+                status[str(output["ref"])] = "cancelled"
+    return status
+
+
+def taken_items(tasks: Mapping[str, Task], results: Mapping[str, TaskResult]) -> set[str]:
+    """Option ids that a live booking of this run holds, or that a pending booking will take."""
+    live = booking_statuses(tasks, results)
+    taken: set[str] = set()
+    for task in tasks.values():
+        if task["worker"] != "book":
+            continue
+        output = _done_output(task, results)
+        if output is not None:
+            if live.get(str(output["ref"])) == "confirmed":
+                taken.add(str(output["item_id"]))
+        elif task["status"] in ("pending", "running"):
+            taken.add(str(task["inputs"].get("item_id")))
+    return taken
+
+
+def _live_car_seats(
+    view: PlanView, index: Mapping[str, tuple[str, dict[str, Any]]], airport: str
+) -> int:
+    """Seats of the cars this run already holds (or will, pending) at `airport`."""
+    seats = 0
+    for item in taken_items(view.tasks, view.results):
+        found = index.get(item)
+        if found and found[0] == "car" and str(found[1]["airport"]) == airport:
+            quantity = next(
+                (
+                    int(t["inputs"].get("quantity") or 1)
+                    for t in view.tasks.values()
+                    if t["worker"] == "book" and str(t["inputs"].get("item_id")) == item
+                ),
+                1,
+            )
+            seats += quantity * CAR_SEATS.get(str(found[1]["car_class"]), 4)
+    return seats
+
+
 class TravelGuide:
     """Implements `PlanningGuide` for trips given as a `TripRequest` in the run's request."""
 
@@ -152,18 +250,39 @@ class TravelGuide:
         except ValidationError:
             return None
 
+    def rules(self, view: PlanView) -> str:
+        """Fixed for every run: the system prompt's rules (the cache-friendly prefix)."""
+        return date_rules() + "\n" + prompts.TRAVEL_BOOKING_RULES
+
     def facts(self, view: PlanView) -> dict[str, Any]:
         trip = self._trip(view)
-        searches = [
+        done = [
             t
             for t in view.tasks.values()
             if t["worker"] in SEARCH_KINDS and _done_output(t, view.results) is not None
-        ][-RECENT_SEARCHES:]
-        options = {}
-        for task in searches:
+        ]
+        # Only the latest search per route, city or airport is current: an older one for the
+        # same thing is superseded (another tier, day or page) and its options leave the list.
+        latest: dict[tuple[str, ...], Task] = {}
+        for task in done:
+            latest[_search_key(task)] = task
+        current = [t for t in done if latest[_search_key(t)] is t][-RECENT_SEARCHES:]
+        taken = taken_items(view.tasks, view.results)
+        options: dict[str, Any] = {}
+        for task in current:
             kind = SEARCH_KINDS[task["worker"]]
-            found = (_done_output(task, view.results) or {}).get("options", [])
-            options[task["id"]] = [_compact_option(kind, o) for o in found[:OPTIONS_PER_SEARCH]]
+            page = _done_output(task, view.results) or {}
+            found = page.get("options", [])
+            listed = [_compact_option(kind, o) for o in found if str(o["id"]) not in taken]
+            total = int(page.get("total") or len(found))
+            offset = int(page.get("offset") or 0)
+            options[task["id"]] = {
+                "shown": f"{len(found)} of {total}" + (f" from #{offset + 1}" if offset else ""),
+                "bookable": listed,
+            }
+            if len(listed) < len(found):
+                options[task["id"]]["already_booked"] = len(found) - len(listed)
+        statuses = booking_statuses(view.tasks, view.results)
         bookings = []
         for task in view.tasks.values():
             output = _done_output(task, view.results) if task["worker"] == "book" else None
@@ -173,11 +292,13 @@ class TravelGuide:
                         "task": task["id"],
                         "ref": output["ref"],
                         "kind": output["kind"],
-                        "status": output["status"],
+                        "item": output["item_id"],
+                        "status": statuses.get(str(output["ref"]), output["status"]),
                         "total_price": output["total_price"],
                     }
                 )
         cash = money(view, trip.budget if trip else None)
+        travelers = trip.travelers if trip else 1
         return {
             "travelers": trip.travelers if trip else None,
             "rooms_needed": trip.rooms if trip else None,
@@ -189,7 +310,7 @@ class TravelGuide:
             },
             "bookable_options": options,
             "bookings": bookings[-10:],
-            "booking_rules": prompts.TRAVEL_BOOKING_RULES,
+            "cars_needed": _cars_rule(travelers) if trip and trip.car else None,
         }
 
     def review(self, view: PlanView, update: PlanUpdate) -> tuple[PlanUpdate, list[str]]:
@@ -198,6 +319,8 @@ class TravelGuide:
         errors: list[str] = []
         priced: list[NewTask] = []
         new_spend: list[tuple[str, float]] = []
+        car_seats_asked: dict[str, int] = {}
+        car_tasks: dict[str, list[str]] = {}
         my_refs = {
             str(out["ref"])
             for t in view.tasks.values()
@@ -220,7 +343,15 @@ class TravelGuide:
             try:
                 booking = BookInput.model_validate(new.inputs)
             except ValidationError:
-                priced.append(new)  # the generic validation reports the schema error
+                # The generic validation reports the schema error; the option is checked too, so
+                # one re-ask can fix both.
+                item = new.inputs.get("item_id")
+                if isinstance(item, str) and item not in index:
+                    errors.append(
+                        f"task {new.id!r}: {item!r} is not an option that a search of this "
+                        "run returned; book only ids listed under bookable_options"
+                    )
+                priced.append(new)
                 continue
             found = index.get(booking.item_id)
             if found is None:
@@ -241,6 +372,21 @@ class TravelGuide:
                     f"stay id {booking.item_id!r} (rooms needed: "
                     f"{trip.rooms if trip else 'unknown'})"
                 )
+            if kind == "flight" and trip is not None and booking.quantity != trip.travelers:
+                errors.append(
+                    f"task {new.id!r}: quantity must be {trip.travelers}, a seat per traveller"
+                )
+            if kind == "car" and trip is not None:
+                needed = cars_needed(str(option["car_class"]), trip.travelers)
+                if booking.quantity > needed:
+                    errors.append(
+                        f"task {new.id!r}: {booking.quantity} {option['car_class']} cars for "
+                        f"{trip.travelers} traveller(s); {needed} seat everyone"
+                    )
+                car_seats_asked[str(option["airport"])] = car_seats_asked.get(
+                    str(option["airport"]), 0
+                ) + booking.quantity * CAR_SEATS.get(str(option["car_class"]), 4)
+                car_tasks.setdefault(str(option["airport"]), []).append(new.id)
             price = _price(kind, option, booking.quantity)
             new_spend.append((new.id, price))
             inputs = {
@@ -248,7 +394,25 @@ class TravelGuide:
                 "price": price,
                 "label": _label(kind, option, booking.quantity),
             }
-            priced.append(new.model_copy(update={"inputs": inputs}))
+            changes: dict[str, Any] = {"inputs": inputs}
+            asked = new.inputs.get("price")
+            if asked is not None and abs(float(asked) - price) > 0.005:
+                # Said where the model reads it next round: the task's reason on the board.
+                changes["reason"] = clip(
+                    f"price corrected from ${float(asked):,.2f} to ${price:,.2f} (the search's)"
+                    + (f"; {new.reason}" if new.reason else ""),
+                    100,
+                )
+            priced.append(new.model_copy(update=changes))
+        if trip is not None:
+            for airport, seats in car_seats_asked.items():
+                seats += _live_car_seats(view, index, airport)
+                if seats < trip.travelers:
+                    errors.append(
+                        f"task(s) {', '.join(car_tasks[airport])}: cars at {airport} seat "
+                        f"{seats}, not the {trip.travelers} travellers: "
+                        f"{_cars_rule(trip.travelers)}"
+                    )
         for task_id in update.retry:
             retried = view.tasks.get(task_id)
             if retried is not None and retried["worker"] == "book":

@@ -105,7 +105,10 @@ async def extract_trip(
             except TripInputError as exc:
                 problems = [str(exc)]
                 continue
-            return ExtractedTrip(trip=answer.value, attempts=attempt, usage=usage)
+            # The traveller's own words travel with the trip: every planning prompt shows them
+            # (untrusted, capped), so what the fields could not hold is not lost.
+            trip = answer.value.model_copy(update={"said": clip(text, TEXT_CHARS)})
+            return ExtractedTrip(trip=trip, attempts=attempt, usage=usage)
     raise TripNotUnderstood(
         f"the model could not turn the request into a trip in {limit} attempt(s): "
         + "; ".join(problems),

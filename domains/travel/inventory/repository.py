@@ -234,8 +234,12 @@ class Inventory:
         *,
         travelers: int = 1,
         cabin: str = "economy",
+        include_full: bool = False,
     ) -> list[FlightOption]:
-        """Flights departing on `day` (local date) with seats for everyone; cheapest first."""
+        """Flights departing on `day` (local date) with seats for everyone; cheapest first.
+
+        `include_full` lists the full flights too: an empty answer then means that no flight is
+        scheduled on the route that day (not served), rather than sold out."""
         origin, destination = self._code(origin), self._code(destination)
         checked_cabin = _check_choice(cabin, _CABINS, "cabin")
         _check_at_least(travelers, 1, "travelers")
@@ -244,7 +248,7 @@ class Inventory:
             "destination": destination,
             "day": day.isoformat(),
             "cabin": cabin,
-            "travelers": travelers,
+            "travelers": 0 if include_full else travelers,
         }
         with self._connect() as conn:
             rows = conn.execute(FLIGHT_SEARCH_SQL, params).fetchall()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from domains.travel.inventory import SoldOut
 from domains.travel.models import Booking, BookingKind
@@ -11,6 +11,7 @@ from orchestrator.workers import TaskFailed, WorkerCall, WorkerSpec
 
 
 class BookInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     kind: BookingKind
     item_id: str = Field(description="The option id returned by a search.")
     quantity: int = Field(default=1, ge=1, le=9, description="Seats, rooms or cars.")

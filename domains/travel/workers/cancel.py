@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from domains.travel.inventory import UnknownBooking
 from domains.travel.models import Booking
@@ -11,6 +11,7 @@ from orchestrator.workers import TaskFailed, WorkerCall, WorkerSpec
 
 
 class CancelInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     ref: str = Field(description="Booking reference (or idempotency key) to cancel.")
     reason: str = ""
 

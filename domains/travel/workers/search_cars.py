@@ -8,15 +8,23 @@ from pydantic import BaseModel, Field
 
 from domains.travel.models import CarClass, CarOption
 from domains.travel.services import with_inventory
+from domains.travel.workers.search_common import (
+    StrictInput,
+    limit_field,
+    offset_field,
+    page,
+    shown,
+)
 from orchestrator.workers import WorkerCall, WorkerSpec
 
 
-class SearchCarsInput(BaseModel):
+class SearchCarsInput(StrictInput):
     airport: str = Field(min_length=3, max_length=3)
     pick_up: date
     drop_off: date
     car_class: CarClass | None = Field(default=None, description="A class, or any.")
-    max_results: int = Field(default=6, ge=1, le=20)
+    limit: int = limit_field()
+    offset: int = offset_field()
 
 
 class CarsFound(BaseModel):
@@ -25,6 +33,8 @@ class CarsFound(BaseModel):
     drop_off: date
     car_class: CarClass | None
     options: list[CarOption]
+    total: int = Field(default=0, description="Car classes free on every day, in all.")
+    offset: int = 0
 
 
 async def search_cars(inputs: SearchCarsInput, call: WorkerCall) -> CarsFound:
@@ -39,7 +49,9 @@ async def search_cars(inputs: SearchCarsInput, call: WorkerCall) -> CarsFound:
         pick_up=inputs.pick_up,
         drop_off=inputs.drop_off,
         car_class=inputs.car_class,
-        options=options[: inputs.max_results],
+        options=page(options, inputs.limit, inputs.offset),
+        total=len(options),
+        offset=inputs.offset,
     )
 
 
@@ -48,7 +60,8 @@ def summarize(found: CarsFound) -> str:
     if not found.options:
         return f"no {found.car_class or ''} cars free {where}".replace("  ", " ")
     best = found.options[0]
-    return f"{len(found.options)} cars {where}; cheapest {best.car_class} ${best.total_price:,.0f}"
+    count = shown(len(found.options), found.total or len(found.options), found.offset)
+    return f"{count} cars {where} shown; cheapest {best.car_class} ${best.total_price:,.0f}"
 
 
 SEARCH_CARS = WorkerSpec(

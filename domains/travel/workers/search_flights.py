@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from pydantic import BaseModel, Field
 
+from domains.travel.inventory import Inventory
 from domains.travel.models import Cabin, FlightOption
 from domains.travel.services import with_inventory
+from domains.travel.workers.search_common import (
+    StrictInput,
+    limit_field,
+    offset_field,
+    page,
+    shown,
+)
 from orchestrator.workers import WorkerCall, WorkerSpec
 
 
-class SearchFlightsInput(BaseModel):
+class SearchFlightsInput(StrictInput):
     origin: str = Field(min_length=3, max_length=3, description="IATA code of the origin.")
     destination: str = Field(
         min_length=3, max_length=3, description="IATA code of the destination."
@@ -19,7 +27,8 @@ class SearchFlightsInput(BaseModel):
     date: date
     travelers: int = Field(default=1, ge=1, le=9)
     cabin: Cabin = "economy"
-    max_results: int = Field(default=6, ge=1, le=20)
+    limit: int = limit_field()
+    offset: int = offset_field()
 
 
 class FlightsFound(BaseModel):
@@ -27,6 +36,17 @@ class FlightsFound(BaseModel):
     destination: str
     date: date
     options: list[FlightOption]
+    total: int = Field(default=0, description="Flights with enough free seats, in all.")
+    offset: int = 0
+    scheduled: int | None = Field(
+        default=None,
+        description="Flights scheduled on the route that day, full or not (0: not served).",
+    )
+    hubs: list[str] = Field(
+        default_factory=list,
+        description="When the route is not served: airports with a flight from the origin that "
+        "day and one on to the destination that day or the next (a one-stop route).",
+    )
 
 
 async def search_flights(inputs: SearchFlightsInput, call: WorkerCall) -> FlightsFound:
@@ -40,22 +60,86 @@ async def search_flights(inputs: SearchFlightsInput, call: WorkerCall) -> Flight
             cabin=inputs.cabin,
         ),
     )
+    scheduled = None
+    if not options:
+        # Nothing with seats: a full route and a route not served that day call for different
+        # next steps (another day or cabin, versus another airport or a connection).
+        scheduled = len(
+            await with_inventory(
+                call,
+                lambda inv: inv.search_flights(
+                    inputs.origin,
+                    inputs.destination,
+                    inputs.date,
+                    travelers=inputs.travelers,
+                    cabin=inputs.cabin,
+                    include_full=True,
+                ),
+            )
+        )
+    hubs: list[str] = []
+    if scheduled == 0:
+        hubs = await with_inventory(
+            call, lambda inv: one_stop_hubs(inv, inputs.origin, inputs.destination, inputs.date)
+        )
     return FlightsFound(
         origin=inputs.origin,
         destination=inputs.destination,
         date=inputs.date,
-        options=options[: inputs.max_results],
+        options=page(options, inputs.limit, inputs.offset),
+        total=len(options),
+        offset=inputs.offset,
+        scheduled=scheduled,
+        hubs=hubs,
     )
+
+
+MAX_HUBS = 3
+
+
+def one_stop_hubs(inv: Inventory, origin: str, destination: str, day: date) -> list[str]:
+    """Airports served from `origin` on `day` that serve `destination` that day or the next,
+    the busiest first. The segments are separate flights: no through fare, no checked
+    connection."""
+    found: list[tuple[int, str]] = []
+    for airport in inv.airports():
+        hub = airport.code
+        if hub in (origin.upper(), destination.upper()):
+            continue
+        first = inv.search_flights(origin, hub, day, include_full=True)
+        if not first:
+            continue
+        second = inv.search_flights(hub, destination, day, include_full=True) or (
+            inv.search_flights(hub, destination, day + timedelta(days=1), include_full=True)
+        )
+        if second:
+            found.append((-(len(first) + len(second)), hub))
+    return [hub for _n, hub in sorted(found)[:MAX_HUBS]]
 
 
 def summarize(found: FlightsFound) -> str:
     route = f"{found.origin}->{found.destination} on {found.date}"
     if not found.options:
+        if found.scheduled == 0:
+            via = (
+                f"one stop via {', '.join(found.hubs)} (separate flights: search each segment)"
+                if found.hubs
+                else "no one-stop route either"
+            )
+            return f"route not served: no flight is scheduled {route} (not sold out); {via}"
+        if found.scheduled:
+            return (
+                f"sold out: all {found.scheduled} flight(s) {route} are full for the party; "
+                "try another day or cabin"
+            )
+        if found.total:
+            return f"no more flights {route}: {found.total} in all, offset {found.offset}"
         return f"no flights with free seats {route}"
     best = found.options[0]
     red_eyes = sum(o.red_eye for o in found.options)
+    count = shown(len(found.options), found.total or len(found.options), found.offset)
     return (
-        f"{len(found.options)} flights {route}; cheapest {best.flight_no} ${best.price:,.0f} "
+        f"{count} flights {route} shown; cheapest {best.flight_no} ${best.price:,.0f} "
         f"departs {best.depart_local[11:16]} arrives {best.arrive_local[11:16]}"
         + (f"; {red_eyes} red-eye" if red_eyes else "")
     )
@@ -63,7 +147,8 @@ def summarize(found: FlightsFound) -> str:
 
 SEARCH_FLIGHTS = WorkerSpec(
     name="search_flights",
-    description="Finds flights with free seats for one leg on one day, cheapest first.",
+    description="Finds flights with free seats for one leg on one day, cheapest first; "
+    "says how many match, and whether an empty result is a sold-out or an unserved route.",
     input_model=SearchFlightsInput,
     output_model=FlightsFound,
     run=search_flights,

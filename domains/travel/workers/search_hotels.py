@@ -8,16 +8,24 @@ from pydantic import BaseModel, Field, model_validator
 
 from domains.travel.models import HotelOption
 from domains.travel.services import with_inventory
+from domains.travel.workers.search_common import (
+    StrictInput,
+    limit_field,
+    offset_field,
+    page,
+    shown,
+)
 from orchestrator.workers import WorkerCall, WorkerSpec
 
 
-class SearchHotelsInput(BaseModel):
+class SearchHotelsInput(StrictInput):
     city: str = Field(description="City name, e.g. 'Paris'.")
     check_in: date
     check_out: date
     rooms: int = Field(default=1, ge=1, le=9)
     tier: int | None = Field(default=None, ge=1, le=5, description="Exact stars, or any.")
-    max_results: int = Field(default=6, ge=1, le=20)
+    limit: int = limit_field()
+    offset: int = offset_field()
 
     @model_validator(mode="after")
     def _at_least_one_night(self) -> SearchHotelsInput:
@@ -32,6 +40,8 @@ class HotelsFound(BaseModel):
     check_out: date
     tier: int | None
     options: list[HotelOption]
+    total: int = Field(default=0, description="Stays free on every night, in all.")
+    offset: int = 0
 
 
 async def search_hotels(inputs: SearchHotelsInput, call: WorkerCall) -> HotelsFound:
@@ -46,7 +56,9 @@ async def search_hotels(inputs: SearchHotelsInput, call: WorkerCall) -> HotelsFo
         check_in=inputs.check_in,
         check_out=inputs.check_out,
         tier=inputs.tier,
-        options=options[: inputs.max_results],
+        options=page(options, inputs.limit, inputs.offset),
+        total=len(options),
+        offset=inputs.offset,
     )
 
 
@@ -58,7 +70,8 @@ def summarize(found: HotelsFound) -> str:
     best = found.options[0]
     # Names and numbers only: hotel descriptions are third-party text, kept out of summaries.
     return (
-        f"{len(found.options)} hotels{tier} {stay}; cheapest {best.name} "
+        f"{shown(len(found.options), found.total or len(found.options), found.offset)} "
+        f"hotels{tier} {stay} shown; cheapest {best.name} "
         f"${best.total_price:,.0f} for {best.nights} nights"
     )
 

@@ -18,6 +18,7 @@ from typing import Any
 from domains.travel.inventory import Inventory
 from domains.travel.models import Leg, TripRequest
 from domains.travel.services import INVENTORY_FILE
+from domains.travel.workers.search_common import DEFAULT_LIMIT
 from graph import build_graph, open_checkpointer
 from orchestrator.runner import drive, run_config
 from orchestrator.testing.scripted_openai import ScriptedOpenAI
@@ -41,8 +42,8 @@ async def test_worker_text_cannot_make_the_planner_book_what_checks_refuse(
     start = inventory.window()[0] + timedelta(days=30)
     stay = (start.isoformat(), (start + timedelta(days=3)).isoformat())
     hotels = inventory.search_hotels("Paris", start, start + timedelta(days=3), rooms=1)
-    # The search shows the six cheapest: the dearest of those is over the budget below.
-    cheapest, dearest = hotels[0], hotels[:6][-1]
+    # The search shows the cheapest few: the dearest of those is over the budget below.
+    cheapest, dearest = hotels[0], hotels[:DEFAULT_LIMIT][-1]
     assert INJECTION in cheapest.description
     assert dearest.total_price > cheapest.total_price + 10
     trip = TripRequest(
