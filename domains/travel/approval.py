@@ -8,7 +8,14 @@ from datetime import date, timedelta
 from typing import Any
 
 from domains.travel.planner import label_and_price
-from domains.travel.policy import MIN_CONNECTION, arrival, departure, lands_early, utc
+from domains.travel.policy import (
+    MIN_CONNECTION,
+    arrival,
+    car_seats,
+    departure,
+    lands_early,
+    utc,
+)
 from domains.travel.verifier import CITY_OF
 from state import Task, TaskResult
 
@@ -49,7 +56,9 @@ def _keeps_plan(
     return True
 
 
-def _alternatives(task: Task, batch: Sequence[Task], found: _Found) -> list[dict[str, Any]]:
+def _alternatives(
+    task: Task, batch: Sequence[Task], found: _Found, travelers: int
+) -> list[dict[str, Any]]:
     """Other options of the search that found the task's item, cheapest first, priced in total
     for the same quantity: only those with enough left and, for a flight, that keep the rest of
     the batch valid. Every one is an option the planner was shown."""
@@ -61,6 +70,9 @@ def _alternatives(task: Task, batch: Sequence[Task], found: _Found) -> list[dict
         return []
     search = next((s for s in found.searches if any(o["id"] == item_id for o in s)), [])
     others = [o for o in search if o["id"] != item_id and _enough(o, quantity)]
+    if kind == "car":
+        # The same number of cars of another class must still seat everyone.
+        others = [o for o in others if quantity * car_seats(str(o["car_class"])) >= travelers]
     if kind == "flight":
         flights = [
             options[str(t["inputs"]["item_id"])]
@@ -128,6 +140,7 @@ def describe_bookings(
 ) -> dict[str, Any]:
     items = []
     found = _found(results)
+    travelers = int((request or {}).get("travelers") or 1)
     for task in batch:
         inputs = task["inputs"]
         item: dict[str, Any] = {"task_id": task["id"], "action": task["worker"]}
@@ -136,7 +149,7 @@ def describe_bookings(
                 kind=inputs["kind"],
                 label=inputs["label"],
                 price=inputs["price"],
-                alternatives=_alternatives(task, batch, found),
+                alternatives=_alternatives(task, batch, found, travelers),
                 requires=_requires(task, batch, found.by_id),
             )
         else:

@@ -642,8 +642,11 @@ class _Round:
     def _fits_booked_plan(self, i: int, option: dict[str, Any]) -> bool:
         """Whether a replacement flight for leg `i` keeps the rest of the plan valid.
 
-        It must connect with the legs before and after it, and land inside the hotel stay booked
-        at its destination (an unused extra night is fine; a night without a room is not).
+        It must connect with the legs before and after it; every night it needs must still
+        have its room (the stay at its destination from landing, a red-eye's night before
+        included, and the stay it leaves until it departs: an unused night is fine, a night
+        without a room is not); and the cars on either side must still cover it. The rules are
+        the verifier's (`domains.travel.policy`).
         """
         legs = self.notes["legs"]
         before = legs[i - 1]["choice"] if i else None
@@ -652,11 +655,24 @@ class _Round:
         after = legs[i + 1]["choice"] if i + 1 < len(legs) else None
         if after is not None and choose_flight([after], 1, after=option) is None:
             return False
-        stay = next((s for s in self.notes["stays"] if s["leg"] == i), None)
-        if stay is None:
-            return True
         landing = option["arrive_local"][:10]
-        return bool(stay["check_in"] <= landing < stay["check_out"])
+        leaving = option["depart_local"][:10]
+        stay = next((s for s in self.notes["stays"] if s["leg"] == i), None)
+        if stay is not None and after is not None:
+            check_in, check_out, _ = stay_dates(option, after)
+            if not (
+                stay["check_in"] <= check_in.isoformat()
+                and check_out.isoformat() <= stay["check_out"]
+            ):
+                return False
+        left = next((s for s in self.notes["stays"] if s["leg"] == i - 1), None)
+        if left is not None and leaving > left["check_out"]:
+            return False
+        car = next((c for c in self.notes["cars"] if c["leg"] == i and c["choice"]), None)
+        if car is not None and car["choice"]["pick_up"] > landing:
+            return False
+        left_car = next((c for c in self.notes["cars"] if c["leg"] == i - 1 and c["choice"]), None)
+        return not (left_car is not None and left_car["choice"]["drop_off"] < leaving)
 
     def _cancel_trip(self, failed_id: str) -> None:
         """Compensates: a flight or a stay that cannot be had leaves no trip, so every booking
