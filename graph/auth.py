@@ -72,11 +72,28 @@ def user_for(token: str, tokens: Mapping[str, str]) -> str | None:
     return found
 
 
+def authorization_header(headers: Mapping[Any, Any] | None) -> str:
+    """The `Authorization` header's value from either server's header mapping, or "".
+
+    `langgraph dev` (langgraph-api) injects `headers` by name as a dict of bytes; Aegra calls the
+    handler with one positional dict of str. Names are matched case-insensitively either way.
+    """
+    for key, value in (headers or {}).items():
+        name = key.decode("latin-1") if isinstance(key, bytes) else str(key)
+        if name.lower() == "authorization":
+            return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+    return ""
+
+
 @auth.authenticate
-async def authenticate(authorization: str | None) -> Auth.types.MinimalUserDict:
+async def authenticate(headers: Mapping[Any, Any]) -> Auth.types.MinimalUserDict:
+    """The caller's identity from `Authorization: Bearer <token>` (anonymous while auth is off).
+
+    The one parameter is named `headers`, which both servers supply: langgraph-api by name,
+    Aegra positionally."""
     if not TOKENS:
         return {"identity": ANONYMOUS}
-    scheme, _, token = (authorization or "").strip().partition(" ")
+    scheme, _, token = authorization_header(headers).strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("missing bearer token: send the header 'Authorization: Bearer <token>'")
     user = user_for(token.strip(), TOKENS)

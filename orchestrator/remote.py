@@ -155,13 +155,27 @@ async def _finish(
         # An earlier attempt timed out, or its caller crashed, while the sub-run went on.
         await client.runs.join(thread_id, in_flight[0]["run_id"])
     else:
-        values, pending = await _state(client, thread_id)
+        state = await client.threads.get_state(thread_id)
+        values, pending = _values_and_next(state)
         if values.get("status") in _FINAL and not pending:
             return values
-        # Nothing yet: start. Stopped half-way (an error, a crash): continue from the last
-        # checkpoint, which re-runs only what did not finish.
-        start = None if values else inputs.model_dump(mode="json")
-        await remote.ainvoke(start, config, context=context)
+        checkpoint = state.get("checkpoint") or {}
+        if values and checkpoint.get("checkpoint_id"):
+            # Stopped half-way (an error, a crash): continue from the last checkpoint, named
+            # explicitly, which re-runs only what did not finish. A run with neither input nor
+            # command nor checkpoint is refused by some servers (Aegra answers 422).
+            await remote.ainvoke(
+                None,
+                config,
+                context=context,
+                checkpoint={
+                    "thread_id": thread_id,
+                    "checkpoint_ns": str(checkpoint.get("checkpoint_ns") or ""),
+                    "checkpoint_id": str(checkpoint["checkpoint_id"]),
+                },
+            )
+        else:
+            await remote.ainvoke(inputs.model_dump(mode="json"), config, context=context)
     values, pending = await _state(client, thread_id)
     for _ in range(MAX_APPROVALS if approve else 0):
         if pending != [APPROVE_NODE]:
@@ -178,6 +192,9 @@ async def _finish(
 
 async def _state(client: LangGraphClient, thread_id: str) -> tuple[dict[str, Any], list[str]]:
     """The thread's latest values ({} before its first checkpoint) and its pending nodes."""
-    state = await client.threads.get_state(thread_id)
+    return _values_and_next(await client.threads.get_state(thread_id))
+
+
+def _values_and_next(state: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     values = state["values"] if isinstance(state["values"], dict) else {}
     return values, list(state["next"])
