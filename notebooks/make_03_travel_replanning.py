@@ -131,9 +131,9 @@ print(outcome.values["answer"]["summary"])""",
 One column per orchestrator round, left to right, with the tasks that round added. A dashed
 arrow is the orchestrator reading a round's results and planning the next: that is where the
 flights decided the hotel dates, where the budget sent the search a tier lower, and where the
-failed booking was replaced. Solid arrows would be explicit task dependencies (`depends_on`);
-the travel planner needs none, because it plans each step from the previous round's results.
-A red outline marks the critical path.""",
+failed booking was replaced. Solid arrows are explicit task dependencies (`depends_on`): each
+booking depends on the search that found its option. An arrow that skips a round runs in a lane
+under the columns, never behind a box. A red outline marks the critical path.""",
     ),
     (
         "code",
@@ -197,7 +197,8 @@ print(timeline_gantt(report)[:600], "...")""",
 
 ```sh
 orchestrator demo                          # the same trip, with a live view of the rounds
-orchestrator show THREAD                   # the report as text
+orchestrator runs                          # every run, newest first
+orchestrator show THREAD                   # the report as text (a unique prefix of THREAD will do)
 orchestrator show THREAD --out trip.png    # these two pictures in one image (or .svg)
 orchestrator graph --out graph.png         # the LangGraph structure itself
 ```""",

@@ -49,6 +49,7 @@ from orchestrator.cli.approval import (
 from orchestrator.cli.errors import EXIT_OK, EXIT_PAUSED, EXIT_UNFINISHED, UserError
 from orchestrator.cli.live import progress_view
 from orchestrator.context import Context, default_data_dir
+from orchestrator.llm.config import model_configured
 from orchestrator.llm.usage import usage_totals
 from orchestrator.runner import Approver, RunOutcome, drive, run_config
 from state import Usage
@@ -63,9 +64,16 @@ def _context(args: argparse.Namespace, data_dir: str, *, auto: bool) -> Context:
     if getattr(args, "planner", None):
         fields["planner"] = args.planner
     try:
-        return Context(**fields)
+        context = Context(**fields)
     except (ValueError, TypeError) as exc:
         raise UserError(f"a setting is wrong: {exc}") from None
+    if context.planner == "llm" and not model_configured(context):
+        source = "--planner llm" if getattr(args, "planner", None) else "ORCHESTRATOR_PLANNER=llm"
+        raise UserError(
+            f"{source} needs a model and none is configured: set OPENAI_API_KEY (and "
+            "OPENAI_BASE_URL for vLLM, Ollama or LM Studio), or use --planner rules"
+        )
+    return context
 
 
 def _approver(args: argparse.Namespace) -> Approver | None:
@@ -113,7 +121,7 @@ def _report(
         )
     if usage.calls:
         print(usage.describe(), file=sys.stderr)
-    print(f"thread: {thread_id}", file=sys.stderr)
+    print(f"thread: {thread_id}  (the full report: orchestrator show {thread_id})", file=sys.stderr)
     if outcome.paused:
         return EXIT_PAUSED
     return EXIT_OK if status == "completed" else EXIT_UNFINISHED
@@ -186,8 +194,8 @@ def _legs(args: argparse.Namespace) -> list[Leg]:
         return [parse_leg(text) for text in args.leg]
     if not (args.origin and args.destination and args.depart):
         raise TripInputError(
-            "say where and when: --from SFO --to CDG --depart 2027-01-10 [--return 2027-01-15], "
-            "or repeat --leg FROM-TO:DATE"
+            "say where and when: --from SFO --to CDG --depart +30 [--return +35] (dates are "
+            "YYYY-MM-DD or +N days from today), or repeat --leg FROM-TO:DATE"
         )
     depart = parse_day(args.depart, "--depart")
     back = parse_day(args.back, "--return") if args.back else None

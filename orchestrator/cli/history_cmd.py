@@ -5,28 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 import uuid
 
 from domains.travel.request import TripInputError, check_budget
 from graph.builder import build_graph
 from graph.persistence import hold_thread, open_checkpointer
 from orchestrator.cli.errors import EXIT_OK, UserError
-from orchestrator.history import UnknownCheckpoint, fork, history
-
-
-def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from orchestrator.cli import _common, _run_options
-
-    hist = sub.add_parser("history", help="list a run's checkpoints: round, node, decisions")
-    hist.add_argument("thread_id", metavar="THREAD")
-    _common(hist)
-
-    branch = sub.add_parser("fork", help="re-run from an earlier checkpoint on a new thread")
-    branch.add_argument("thread_id", metavar="THREAD")
-    branch.add_argument("--at", required=True, metavar="CHECKPOINT", help="checkpoint id")
-    branch.add_argument("--budget", type=float, default=None, help="re-plan under a new budget")
-    _common(branch)
-    _run_options(branch)
+from orchestrator.history import HistoryEntry, UnknownCheckpoint, fork, history
 
 
 async def show_history(args: argparse.Namespace) -> int:
@@ -40,19 +26,42 @@ async def show_history(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([e.as_dict() for e in entries], indent=2))
         return EXIT_OK
-    print(f"{'CHECKPOINT':<38} {'STEP':>4}  {'RAN':<22} {'ROUND':>5}  {'STATUS':<18} WHAT")
+    from orchestrator.cli.runs_cmd import terminal_width
+
+    print("\n".join(format_history(entries, terminal_width())))
+    return EXIT_OK
+
+
+def format_history(entries: list[HistoryEntry], width: int | None = None) -> list[str]:
+    """One row per checkpoint (id, step, round and status in full, then the nodes that ran),
+    its dispatches and decisions indented below it, wrapped to `width` when there is one."""
+    lines = [f"{'CHECKPOINT':<36} {'STEP':>4} {'ROUND':>5}  {'STATUS':<17}  RAN"]
     for e in entries:
-        ran = ",".join(sorted(set(e.ran))) or f"({e.source})"
+        ran = ", ".join(sorted(set(e.ran))) or f"({e.source})"
+        row = f"{e.checkpoint_id:<36} {e.step:>4} {e.round:>5}  {e.status or '-':<17}"
         what = []
+        if width is not None and len(row) + 2 + len(ran) > width:
+            what.append(f"ran {ran}")
+            lines.append(row.rstrip())
+        else:
+            lines.append(f"{row}  {ran}")
         if e.dispatched:
             what.append("dispatch " + ", ".join(e.dispatched))
         what.extend(e.decisions)
-        first, *rest = what or [""]
-        row = f"{e.checkpoint_id:<38} {e.step:>4}  {ran[:22]:<22} {e.round:>5}  {e.status:<18}"
-        print(f"{row} {first}")
-        for line in rest:
-            print(f"{'':<94}{line}")
-    return EXIT_OK
+        for text in what:
+            if width is None:
+                lines.append(f"    {text}")
+            else:
+                lines.extend(
+                    textwrap.wrap(
+                        text,
+                        width,
+                        initial_indent="    ",
+                        subsequent_indent="      ",
+                        break_on_hyphens=False,
+                    )
+                )
+    return lines
 
 
 async def fork_run(args: argparse.Namespace) -> int:
@@ -65,6 +74,7 @@ async def fork_run(args: argparse.Namespace) -> int:
         require_thread,
     )
     from orchestrator.cli.live import progress_view
+    from orchestrator.cli.runs_cmd import resolve_checkpoint
     from orchestrator.runner import drive, run_config
 
     try:
@@ -84,11 +94,12 @@ async def fork_run(args: argparse.Namespace) -> int:
                 f"thread {new_thread!r} already holds a run: a fork goes to a new thread, so "
                 "leave out --thread or pick an unused one"
             )
+        at = await resolve_checkpoint(graph, args.thread_id, args.at)
         try:
-            branch = await fork(graph, args.thread_id, args.at, new_thread, request_changes=changes)
+            branch = await fork(graph, args.thread_id, at, new_thread, request_changes=changes)
         except UnknownCheckpoint as exc:
             raise UserError(str(exc)) from None
-        print(f"forked {args.thread_id}@{args.at} -> {new_thread}", file=sys.stderr)
+        print(f"forked {args.thread_id}@{at} -> {new_thread}", file=sys.stderr)
         with progress_view(json_output=args.json) as on_event:
             outcome = await drive(
                 graph,

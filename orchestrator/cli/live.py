@@ -22,7 +22,7 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
-from orchestrator.cli.progress import ProgressPrinter
+from orchestrator.cli.progress import ProgressPrinter, approval_lines
 from orchestrator.report.text import RUN_STYLE, seconds
 from orchestrator.runner import EventSink
 
@@ -125,10 +125,10 @@ class LiveProgress:
             row.summary = str(event.get("summary") or "")
             row.attempt = int(event.get("attempt") or 1)
         elif name == "approval_needed":
-            count = len(event.get("task_ids") or [])
-            self._round(round_no).notes.append(
-                Text(f"⏸ approval needed for {count} side effect(s)", "bold magenta")
-            )
+            first, *items = approval_lines(event)
+            notes = self._round(round_no).notes
+            notes.append(Text(f"⏸ {first.strip()}", "bold magenta"))
+            notes.extend(Text(line, "magenta") for line in items)
             self._flush()
             self._stop()  # the approver asks on this terminal next
         elif name == "approval_given":
@@ -157,30 +157,43 @@ class LiveProgress:
         rows = list(view.tasks.values())
         parts: list[RenderableType] = [title, *list(view.notes)]
         if rows:
+            now = time.monotonic()
+            cells = []
+            for row in rows:
+                elapsed = row.seconds if row.seconds is not None else now - row.started
+                label = row.task_id + (f" #{row.attempt}" if row.attempt > 1 else "")
+                cells.append((row, label, seconds(elapsed)))
+            # Id, worker, state and time in full; the summary gets what is left of the line.
+            widths = [
+                max(len(label) for _, label, _ in cells),
+                max(len(r.worker) for r in rows),
+                max(len(r.state) for r in rows),
+                max(len(took) for _, _, took in cells),
+            ]
+            gaps = 2 * 5  # one space each side between six columns, none at the edges
+            fixed = 2 + sum(widths) + gaps
+            room = max(self.console.width - fixed, 0)
             table = Table(box=None, show_header=False, padding=(0, 1), pad_edge=False)
             table.add_column(width=2)
             table.add_column(no_wrap=True, style="bold")
             table.add_column(no_wrap=True, style="cyan")
             table.add_column(no_wrap=True)
             table.add_column(justify="right", no_wrap=True)
-            table.add_column(overflow="ellipsis", no_wrap=True, style="dim")
-            now = time.monotonic()
-            for row in rows:
+            table.add_column(overflow="ellipsis", no_wrap=True, style="dim", max_width=room)
+            for row, label, took in cells:
                 state: RenderableType
                 if row.state == "running" and live:
                     state = Spinner("dots", style="yellow")
                 else:
                     mark = {"done": "✓", "failed": "✗"}.get(row.state, "…")
                     state = Text(mark, STATE_STYLE.get(row.state, ""))
-                elapsed = row.seconds if row.seconds is not None else now - row.started
-                label = row.task_id + (f" #{row.attempt}" if row.attempt > 1 else "")
                 table.add_row(
                     state,
                     label,
                     row.worker,
                     Text(row.state, STATE_STYLE.get(row.state, "")),
-                    seconds(elapsed),
-                    row.summary,
+                    took,
+                    row.summary if room else "",
                 )
             parts.append(table)
         return Group(*parts)

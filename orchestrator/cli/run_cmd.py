@@ -22,11 +22,11 @@ NO_MODEL_HELP = (
     "`orchestrator run` needs a model to read a request in words, and none is configured: "
     "set OPENAI_API_KEY (and OPENAI_BASE_URL for vLLM, Ollama or LM Studio, e.g. "
     "OPENAI_BASE_URL=http://localhost:11434/v1), or give the trip as flags instead: "
-    "orchestrator trip --from SFO --to CDG --depart 2027-01-10 --return 2027-01-15 "
-    "--travelers 2 --budget 4000"
+    "orchestrator trip --from SFO --to CDG --depart +30 --return +35 --travelers 2 "
+    "--budget 9000"
 )
 
-EXAMPLE = "Plan a trip from San Francisco to Paris, Jan 10-15, two people, under $4000"
+EXAMPLE = "San Francisco to Paris in 30 days for 5 nights, two people, under $9000"
 
 
 def describe(trip: TripRequest) -> str:
@@ -38,7 +38,7 @@ def describe(trip: TripRequest) -> str:
 async def run(args: argparse.Namespace) -> int:
     text = str(args.text).strip()
     if not text:
-        raise UserError(f'say what trip to plan, e.g. orchestrator run "{EXAMPLE}"')
+        raise UserError(f"say what trip to plan, e.g. orchestrator run '{EXAMPLE}'")
     data_dir = commands._data_dir(args)
     context = commands._context(args, data_dir, auto=False)
     if not model_configured(context):

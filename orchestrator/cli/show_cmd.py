@@ -1,8 +1,9 @@
 """`orchestrator show THREAD` (a run's report) and `orchestrator graph` (the graph's structure).
 
 `show` prints the goal, the status, the plan as a tree, the timeline and the totals; `--format
-mermaid` prints a `flowchart` and a `gantt` instead, `--json` the report's data, and `--out
-FILE.png|FILE.svg` draws the plan and the timeline to an image (matplotlib, no network).
+mermaid` prints a `flowchart` and a `gantt` instead (raw; `--markdown` fences them), `--format
+json` (or `--json`) the report's data, and `--out FILE.png|FILE.svg` draws the plan and the
+timeline to an image (matplotlib, no network).
 """
 
 from __future__ import annotations
@@ -21,45 +22,19 @@ from rich.console import Console
 from domains.travel.services import check_inventory_holds, thread_bookings
 from graph.builder import build_graph
 from graph.persistence import open_checkpointer
+from orchestrator.cli.approval import render_approval
 from orchestrator.cli.errors import EXIT_OK, UserError
 from orchestrator.report.load import load_report
-from orchestrator.report.mermaid import report_markdown, structure_graph, structure_mermaid
+from orchestrator.report.mermaid import (
+    report_markdown,
+    report_mermaid,
+    structure_graph,
+    structure_mermaid,
+)
 from orchestrator.report.text import print_report
 
 IMAGE_SUFFIXES = (".png", ".svg")
 T = TypeVar("T")
-
-
-def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from orchestrator.cli import _common
-
-    show = sub.add_parser(
-        "show", help="a run's report: goal, status, plan, timeline, critical path, totals"
-    )
-    show.add_argument("thread_id", metavar="THREAD")
-    show.add_argument(
-        "--format",
-        choices=["text", "mermaid"],
-        default=None,
-        help="text (default) or mermaid (a flowchart of the plan and a gantt of the timeline)",
-    )
-    show.add_argument(
-        "--out",
-        metavar="FILE",
-        default=None,
-        help="draw the plan and the timeline to FILE.png or FILE.svg",
-    )
-    _common(show)
-
-    draw = sub.add_parser("graph", help="the orchestrator graph's structure: nodes and edges")
-    draw.add_argument(
-        "--format",
-        choices=["text", "mermaid"],
-        default=None,
-        help="text (default) or mermaid (LangGraph's own drawing, as Studio shows it)",
-    )
-    draw.add_argument("--out", metavar="FILE", default=None, help="draw it to FILE.png or .svg")
-    draw.add_argument("--json", action="store_true", help="nodes and edges as JSON")
 
 
 def check_image_target(path: str | None) -> None:
@@ -102,12 +77,20 @@ async def show(args: argparse.Namespace) -> int:
     # A report of bookings that the inventory here does not hold would mislead.
     booked = thread_bookings(snapshot.values)
     await asyncio.to_thread(check_inventory_holds, args.thread_id, booked, _data_dir(args))
-    if args.json:
-        print(json.dumps(report.as_dict(), indent=2, default=str))
+    pending = [i.value for i in snapshot.interrupts if isinstance(i.value, dict)]
+    if args.format == "json":
+        data = report.as_dict()
+        data["pending_approval"] = pending or None
+        print(json.dumps(data, indent=2, default=str))
     elif args.format == "mermaid":
-        print(report_markdown(report))
+        render = report_markdown if args.markdown else report_mermaid
+        print(render(report, args.diagram))
     elif args.format == "text" or args.out is None:
         print_report(report, _stdout_console())
+        for question in pending:
+            print(render_approval(question))
+        if pending:
+            print(f"\ncontinue with: orchestrator resume {args.thread_id} [--yes | --answer ...]")
     if args.out:
         from orchestrator.report.image import report_figure, save
 

@@ -10,6 +10,7 @@ figure by displaying it.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from langgraph.graph import END, START
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
+from matplotlib.path import Path as CurvePath
 
 from orchestrator.report.mermaid import structure_graph
 from orchestrator.report.model import Attempt, RunReport, Step, TaskNode
@@ -105,6 +107,33 @@ def _arrow(ax: Any, start: tuple[float, float], end: tuple[float, float], *, sty
     )
 
 
+def _routed_arrow(ax: Any, points: Sequence[tuple[float, float]], *, color: str = "#333333",
+                  width: float = 1.2) -> None:  # fmt: skip
+    """An arrow along a polyline: for a dependency that skips columns, routed through the gaps
+    between columns and a lane under them, so it never runs behind a box it does not join."""
+    codes = [CurvePath.MOVETO] + [CurvePath.LINETO] * (len(points) - 1)
+    ax.add_patch(
+        FancyArrowPatch(
+            path=CurvePath(list(points), codes),
+            arrowstyle="-|>",
+            mutation_scale=10,
+            color=color,
+            linewidth=width,
+            zorder=2,
+        )
+    )
+
+
+def _title(ax: Any, text: str, *, size: float = 10) -> None:
+    """A title wrapped to the figure's width, never cut at its edge."""
+    chars = max(40, int(ax.figure.get_figwidth() * 120 / size))
+    ax.set_title(textwrap.fill(text, chars), fontsize=size, loc="left")
+
+
+def _text_box_height(text: str) -> float:
+    return max(1.4, 0.35 + 0.2 * (text.count("\n") + 1))
+
+
 def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -119,8 +148,8 @@ def draw_plan(ax: Any, report: RunReport) -> None:
     rows = max((min(len(t), MAX_TASKS_PER_COLUMN + 1) for _r, t in columns), default=1)
     top = (rows - 1) * _ROW / 2
     where: dict[str, tuple[float, float]] = {}
-    goal = "goal\n" + _wrap(report.goal, 26, 4)
-    _box(ax, 0, 0, goal, fill="#e7e7ff", edge="#5a5acd", w=2.6, h=1.4, size=7.5)
+    goal = "goal\n" + _wrap(report.goal, 26, 7)
+    _box(ax, 0, 0, goal, fill="#e7e7ff", edge="#5a5acd", w=2.6, h=_text_box_height(goal), size=7.5)
     previous: tuple[float, float] | None = (1.3, 0)
     planning = {s.round: s.planning_s for s in report.rounds}
     for i, (round_no, tasks) in enumerate(columns, start=1):
@@ -153,31 +182,48 @@ def draw_plan(ax: Any, report: RunReport) -> None:
             label = "plan" if i == 1 else "re-plan"
             target = (x - _BOX_W / 2 - 0.05, 0.0)
             _arrow(ax, previous, target, style="--", color="#5a5acd")
-            mid = ((previous[0] + target[0]) / 2, 0.12)
-            ax.text(*mid, label, ha="center", va="bottom", fontsize=7, color="#5a5acd", zorder=5)
+            # Beside the arrow (above it), on a white ground so a crossing line never hides it.
+            mid = ((previous[0] + target[0]) / 2, 0.1)
+            ax.text(*mid, label, ha="center", va="bottom", fontsize=7, color="#5a5acd", zorder=5,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})  # fmt: skip
         previous = (x + _BOX_W / 2 + 0.05, 0.0)
     end_x = (len(columns) + 1) * _COL
-    outcome = f"{report.status.upper()}\n{_wrap(report.reason, 26, 4)}"
-    _box(ax, end_x, 0, outcome, fill="#e7e7ff", edge="#5a5acd", w=2.6, h=1.4, size=7.5)
+    outcome = f"{report.status.upper()}\n{_wrap(report.reason, 26, 7)}"
+    _box(ax, end_x, 0, outcome, fill="#e7e7ff", edge="#5a5acd", w=2.6, h=_text_box_height(outcome),
+         size=7.5)  # fmt: skip
     if previous is not None:
         _arrow(ax, previous, (end_x - 1.3, 0), style="--", color="#5a5acd")
+    bottom = -top - _BOX_H / 2
+    lanes = 0
     for task in report.tasks:
         for dep in task.depends_on:
             if dep in where and task.id in where:
                 (x0, y0), (x1, y1) = where[dep], where[task.id]
+                if x1 - x0 > 1.5 * _COL:
+                    # Skips a column: out into the gap, down to a lane of its own under every
+                    # box, along it, and up the gap before the target.
+                    gap = min(0.2 + 0.07 * lanes, (_COL - _BOX_W) / 2 - 0.05)
+                    lane = bottom - 0.25 - 0.16 * lanes
+                    lanes += 1
+                    out, into = x0 + _BOX_W / 2 + gap, x1 - _BOX_W / 2 - gap
+                    start, end = (x0 + _BOX_W / 2, y0), (x1 - _BOX_W / 2, y1)
+                    route = [start, (out, y0), (out, lane), (into, lane), (into, y1), end]
+                    _routed_arrow(ax, route)
+                    continue
                 # Within one round: right side to right side, bowed out; else left to right.
                 same = abs(x0 - x1) < 1e-6
                 end = (x1 + (_BOX_W / 2 if same else -_BOX_W / 2), y1)
                 _arrow(ax, (x0 + _BOX_W / 2, y0), end, color="#333333",
                        rad=-0.6 if same else 0.0, width=1.2)  # fmt: skip
+    tallest = max(top + _BOX_H / 2, 0.75)
     ax.set_xlim(-1.6, end_x + 1.6)
-    ax.set_ylim(-top - 0.9, top + 1.5)
+    ax.set_ylim(min(-top - 0.9, bottom - 0.4 - 0.16 * lanes, -tallest), max(top + 1.5, tallest))
     ax.set_axis_off()
-    ax.set_title(
-        f"Plan: {len(report.tasks)} tasks in {report.totals.rounds} rounds"
-        "  (red outline = critical path; dashed = the orchestrator re-planning from results)",
-        fontsize=10,
-        loc="left",
+    _title(
+        ax,
+        f"Plan: {len(report.tasks)} tasks in {report.totals.rounds} rounds  (red outline = "
+        "critical path; dashed = the orchestrator re-planning from results; solid = a task's "
+        "depends_on)",
     )
     ax.legend(
         handles=[
@@ -331,12 +377,11 @@ def report_figure(report: RunReport) -> Figure:
     plan_ax, time_ax = fig.subplots(2, 1, height_ratios=[plan_h, time_h])
     draw_plan(plan_ax, report)
     draw_timeline(time_ax, report)
-    fig.suptitle(
+    title = (
         f"{report.thread_id or 'run'}: {report.status}  ({report.totals.tasks} tasks, "
-        f"{report.totals.rounds} rounds, {seconds(report.totals.wall_s)})",
-        fontsize=12,
-        weight="bold",
+        f"{report.totals.rounds} rounds, {seconds(report.totals.wall_s)})"
     )
+    fig.suptitle(textwrap.fill(title, int(width * 10)), fontsize=12, weight="bold")
     return fig
 
 
@@ -473,11 +518,10 @@ def structure_figure(graph: Any) -> Figure:
     ax.set_xlim(min(xs) - 1.3, max(xs) + 1.3)
     ax.set_ylim(min(ys) - 1.0, max(ys) + 0.6)
     ax.set_axis_off()
-    ax.set_title(
+    _title(
+        ax,
         f"{getattr(graph, 'name', 'graph')}: dashed = conditional (route or Send), "
         "solid = always, two heads = there and back",
-        fontsize=10,
-        loc="left",
     )
     return fig
 

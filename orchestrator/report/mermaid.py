@@ -143,9 +143,25 @@ def _gantt_line(name: str, ident: str, item: Step | Attempt, wall: float) -> str
     return f"    {_gantt_name(name)} :{', '.join([*tags, ident])}, {start}, {end}"
 
 
-def report_markdown(report: RunReport) -> str:
+def report_mermaid(report: RunReport, diagram: str = "both") -> str:
+    """The plan (`flowchart`), the timeline (`gantt`) or both, raw: each diagram headed by a
+    `%%` comment, so `--diagram plan > plan.mmd` is one file a renderer takes as it is."""
+    parts = []
+    if diagram in ("plan", "both"):
+        parts.append(f"%% plan of {report.thread_id or 'the run'}\n{plan_flowchart(report)}")
+    if diagram in ("timeline", "both"):
+        parts.append(f"%% timeline of {report.thread_id or 'the run'}\n{timeline_gantt(report)}")
+    return "\n\n".join(parts)
+
+
+def report_markdown(report: RunReport, diagram: str = "both") -> str:
     """Both diagrams as fenced ```mermaid blocks, ready for a README, an issue or a PR."""
-    return f"```mermaid\n{plan_flowchart(report)}\n```\n\n```mermaid\n{timeline_gantt(report)}\n```"
+    blocks = []
+    if diagram in ("plan", "both"):
+        blocks.append(f"```mermaid\n{plan_flowchart(report)}\n```")
+    if diagram in ("timeline", "both"):
+        blocks.append(f"```mermaid\n{timeline_gantt(report)}\n```")
+    return "\n\n".join(blocks)
 
 
 def structure_graph(graph: Any) -> DrawableGraph:

@@ -109,11 +109,15 @@ def plan_tree(report: RunReport) -> Tree:
     return tree
 
 
-def _bar(start: float, end: float | None, wall: float, style: str) -> Text:
-    scale = BAR_WIDTH / wall if wall > 0 else 0.0
-    first = min(BAR_WIDTH - 1, int(start * scale))
-    last = BAR_WIDTH if end is None else max(first + 1, min(BAR_WIDTH, math.ceil(end * scale)))
-    return Text.assemble(" " * first, ("█" * (last - first), style), " " * (BAR_WIDTH - last))
+def _bar(start: float, end: float | None, wall: float, style: str, width: int = BAR_WIDTH) -> Text:
+    scale = width / wall if wall > 0 else 0.0
+    first = min(width - 1, int(start * scale))
+    last = width if end is None else max(first + 1, min(width, math.ceil(end * scale)))
+    return Text.assemble(" " * first, ("█" * (last - first), style), " " * (width - last))
+
+
+MIN_BAR_WIDTH = 6
+"""Narrower than this, the timeline drops its bars rather than cut an id, a worker or a time."""
 
 
 def _attempt_style(attempt: Attempt) -> str:
@@ -124,9 +128,23 @@ def _attempt_style(attempt: Attempt) -> str:
     return "bold red" if attempt.critical else "green"
 
 
-def timeline_table(report: RunReport) -> Table:
-    """Every orchestrator step and task attempt, in start order, with a bar on a shared scale."""
+def timeline_table(report: RunReport, width: int | None = None) -> Table:
+    """Every orchestrator step and task attempt, in start order, with a bar on a shared scale.
+
+    `width` (the console's): the bars take what the columns leave, so ids, workers and times are
+    never cut; below `MIN_BAR_WIDTH` the bars are left out."""
     wall = report.totals.wall_s
+    rows: list[tuple[float, int, Step | Attempt]] = [
+        (s.start, 0, s) for s in report.steps if s.kind in STEP_LABEL
+    ]
+    rows.extend((a.start, 1, a) for a in report.attempts)
+    cells = [_timeline_cells(item) for _s, _o, item in sorted(rows, key=lambda r: (r[0], r[1]))]
+    headers = ["round", "what", "worker / node", "start", "end", "time"]
+    bar_width = BAR_WIDTH
+    if width is not None:
+        columns = [max([len(h), *(c[i].cell_len for c, _ in cells)]) for i, h in enumerate(headers)]
+        # Each column is padded by one space on each side, except the table's outer edges.
+        bar_width = min(BAR_WIDTH, width - sum(columns) - 2 * len(columns) - 1)
     table = Table(
         title="Timeline (0 = run start; ◆ = critical path)",
         title_justify="left",
@@ -137,41 +155,44 @@ def timeline_table(report: RunReport) -> Table:
         table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for name in ("start", "end", "time"):
         table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("", no_wrap=True)
-    rows: list[tuple[float, int, Step | Attempt]] = [
-        (s.start, 0, s) for s in report.steps if s.kind in STEP_LABEL
-    ]
-    rows.extend((a.start, 1, a) for a in report.attempts)
-    for _start, _order, item in sorted(rows, key=lambda r: (r[0], r[1])):
-        if isinstance(item, Step):
-            style = STEP_STYLE[item.kind]
-            table.add_row(
-                str(item.round),
-                Text(STEP_LABEL[item.kind], style),
-                Text(", ".join(sorted(set(item.nodes))), "dim"),
-                seconds(item.start),
-                seconds(item.end) if item.end is not None else "open",
-                seconds(item.seconds),
-                _bar(item.start, item.end, wall, style),
-            )
-            continue
-        label = Text(item.task_id, "bold" if item.critical else "")
-        if item.attempt > 1:
-            label.append(f" #{item.attempt}", "yellow")
-        if item.critical:
-            label.append(" ◆", "bold red")
-        if item.ok is False:
-            label.append(" failed", "red")
-        table.add_row(
-            str(item.round),
-            label,
-            Text(item.worker, "cyan"),
-            seconds(item.start),
-            seconds(item.end) if item.end is not None else "running",
-            seconds(item.seconds),
-            _bar(item.start, item.end, wall, _attempt_style(item)),
-        )
+    with_bars = bar_width >= MIN_BAR_WIDTH
+    if with_bars:
+        table.add_column("", no_wrap=True)
+    for row, (item, style) in cells:
+        bar = [_bar(item.start, item.end, wall, style, bar_width)] if with_bars else []
+        table.add_row(*row, *bar)
     return table
+
+
+def _timeline_cells(item: Step | Attempt) -> tuple[list[Text], tuple[Step | Attempt, str]]:
+    """A timeline row's text cells, and what its bar needs."""
+    if isinstance(item, Step):
+        style = STEP_STYLE[item.kind]
+        cells = [
+            Text(str(item.round)),
+            Text(STEP_LABEL[item.kind], style),
+            Text(", ".join(sorted(set(item.nodes))), "dim"),
+            Text(seconds(item.start)),
+            Text(seconds(item.end) if item.end is not None else "open"),
+            Text(seconds(item.seconds)),
+        ]
+        return cells, (item, style)
+    label = Text(item.task_id, "bold" if item.critical else "")
+    if item.attempt > 1:
+        label.append(f" #{item.attempt}", "yellow")
+    if item.critical:
+        label.append(" ◆", "bold red")
+    if item.ok is False:
+        label.append(" failed", "red")
+    cells = [
+        Text(str(item.round)),
+        label,
+        Text(item.worker, "cyan"),
+        Text(seconds(item.start)),
+        Text(seconds(item.end) if item.end is not None else "running"),
+        Text(seconds(item.seconds)),
+    ]
+    return cells, (item, _attempt_style(item))
 
 
 def totals_table(report: RunReport) -> Table:
@@ -214,19 +235,20 @@ def _path_names(keys: Sequence[str]) -> list[str]:
     return names
 
 
-def renderables(report: RunReport) -> list[RenderableType]:
-    """The whole report, in order; print them one after the other (or display them in Jupyter)."""
+def renderables(report: RunReport, width: int | None = None) -> list[RenderableType]:
+    """The whole report, in order; print them one after the other (or display them in Jupyter).
+    `width`: the console's, which the timeline fits."""
     blank = Text("")
     return [
         header(report),
         blank,
         plan_tree(report),
         blank,
-        timeline_table(report),
+        timeline_table(report, width),
         totals_table(report),
     ]
 
 
 def print_report(report: RunReport, console: Console) -> None:
-    for part in renderables(report):
+    for part in renderables(report, console.width):
         console.print(part)

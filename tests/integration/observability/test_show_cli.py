@@ -59,7 +59,9 @@ def test_show_prints_goal_status_plan_timeline_and_totals(
 def test_show_mermaid_prints_a_flowchart_and_a_gantt(
     finished_run: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _err = show(capsys, THREAD, "--format", "mermaid", "--data-dir", str(finished_run))
+    code, out, _err = show(
+        capsys, THREAD, "--format", "mermaid", "--markdown", "--data-dir", str(finished_run)
+    )
 
     assert code == 0
     blocks = re.findall(r"```mermaid\n(.*?)\n```", out, re.S)

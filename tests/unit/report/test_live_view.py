@@ -53,7 +53,7 @@ def test_the_live_view_leaves_each_round_with_its_tasks_times_and_reasons() -> N
     assert re.search(r"✓\s+f1\s+search_flights\s+done\s+250 ms\s+4 flights, cheapest \$533", text)
     assert re.search(r"✗\s+f2\s+search_flights\s+failed\s+1.50 s\s+no seats", text)
     assert "» f2 found nothing: book f1 only" in text and "» cancelled f3" in text
-    assert "⏸ approval needed for 1 side effect(s)" in text
+    assert "⏸ approval needed for 1 item:" in text
     assert "round 2  approval: approve" in text
     assert re.search(r"✓\s+b1\s+book\s+done\s+40 ms\s+booked FL-1", text)
     assert "finished: partial - one leg had no seats" in text
