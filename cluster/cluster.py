@@ -17,7 +17,8 @@ it needs nothing but the standard library and `psycopg` (an Aegra dependency).
 All of them serve this repository's `langgraph.json` as written (graphs and auth handler; Aegra
 keeps checkpoints in its own PostgreSQL tables and ignores `checkpointer.path`) and share one
 database, one Redis queue (keys prefixed by the database name, so two clusters on one Redis do
-not mix) and one data directory (`ORCHESTRATOR_HOME`: the inventory and its bookings).
+not mix) and one data directory (`ORCHESTRATOR_HOME`: the inventory and its bookings, unless
+`--inventory`/`ORCHESTRATOR_INVENTORY` names a PostgreSQL database for them: needed across hosts).
 
 `start` writes `<data dir>/cluster/pids` (`role pid` per line) and a log per process beside it,
 waits until the API answers, and prints the URL and the pids. `stop` ends exactly those pids.
@@ -79,6 +80,15 @@ def port_is_free(port: int) -> bool:
         except OSError:
             return False
         return True
+
+
+def _shown(uri: str) -> str:
+    """`uri` without its password, for printing."""
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def with_database(uri: str, database: str) -> str:
@@ -166,8 +176,12 @@ def process_env(
     lease_s: int,
     heartbeat_s: int,
     reaper_s: int,
+    inventory: str | None = None,
 ) -> dict[str, str]:
     env = dict(base)
+    if inventory:
+        # The inventory and its bookings in PostgreSQL, shared by every host's processes.
+        env["ORCHESTRATOR_INVENTORY"] = inventory
     env.update(
         AEGRA_CONFIG=str(CONFIG),
         DATABASE_URL=database_url,
@@ -245,6 +259,7 @@ def start(args: argparse.Namespace) -> int:
         lease_s=args.lease,
         heartbeat_s=args.heartbeat,
         reaper_s=args.reaper,
+        inventory=args.inventory,
     )
     started: list[tuple[str, subprocess.Popen[bytes], str, Path]] = []
     try:
@@ -295,6 +310,8 @@ def start(args: argparse.Namespace) -> int:
         (f"cluster API: {api_url}" if args.api else f"cluster workers for {api_url}")
         + f"  (data dir {home}, database {args.database})"
     )
+    if args.inventory:
+        print(f"  bookings in {_shown(args.inventory)} (ORCHESTRATOR_INVENTORY)")
     for role, process, _, log in started:
         print(f"  {role:<9} pid {process.pid}  log {log}")
     print(f"pids in {pids_file}; stop with 'make cluster-stop'")
@@ -359,6 +376,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--database", default=DEFAULT_DATABASE, help="the cluster's database (created if missing)"
     )
     parser.add_argument("--redis", default=os.environ.get("REDIS_URL", DEFAULT_REDIS))
+    parser.add_argument(
+        "--inventory",
+        default=os.environ.get("ORCHESTRATOR_INVENTORY") or None,
+        help="a postgresql:// URI for the inventory and bookings (default: ORCHESTRATOR_INVENTORY;"
+        " unset: the SQLite file in the data directory, one host only)",
+    )
     parser.add_argument("--lease", type=int, default=10, help="run lease, seconds")
     parser.add_argument("--heartbeat", type=int, default=3, help="lease renewal, seconds")
     parser.add_argument("--reaper", type=int, default=2, help="expired-lease scan, seconds")

@@ -25,10 +25,11 @@ from domains.travel.request import (
     showcase_trip,
 )
 from domains.travel.services import (
-    INVENTORY_FILE,
     check_inventory_holds,
     existing_inventory,
     inventory_at,
+    inventory_exists,
+    inventory_location,
     thread_bookings,
 )
 from graph.builder import Graph, build_graph
@@ -150,8 +151,9 @@ async def _run_trip(
                 f"`orchestrator resume {thread_id}`, branch it with `orchestrator fork`, "
                 "or pick a new --thread"
             )
-        if not await asyncio.to_thread((Path(data_dir) / INVENTORY_FILE).exists):
-            print(f"creating the inventory database in {data_dir} (once)...", file=sys.stderr)
+        if not await asyncio.to_thread(inventory_exists, data_dir):
+            where = inventory_location(data_dir)
+            print(f"creating the inventory database in {where} (once)...", file=sys.stderr)
         await asyncio.to_thread(inventory_at, data_dir)
         print(f"thread: {thread_id}  ({trip.goal()})", file=sys.stderr)
         with progress_view(json_output=args.json) as on_event:

@@ -230,7 +230,6 @@ def _publish_unless_exists(temporary: Path, path: Path) -> None:
 
 
 def _write(target: Path, *, start: date, days: int, seed: int) -> None:
-    day_names = [(start + timedelta(days=offset)).isoformat() for offset in range(days)]
     conn = sqlite3.connect(target, isolation_level=None)
     try:
         # Nothing can read the file until it is moved into place, so skip the journal entirely.
@@ -239,40 +238,42 @@ def _write(target: Path, *, start: date, days: int, seed: int) -> None:
         conn.execute("PRAGMA cache_size = -65536")
         conn.executescript(SCHEMA)
         conn.execute("BEGIN")
-        meta = {"start": start.isoformat(), "days": str(days), "seed": str(seed)}
-        meta["schema_version"] = SCHEMA_VERSION
-        meta[IDENTITY_KEY] = uuid.uuid4().hex
-        conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
-        conn.executemany(
-            "INSERT INTO airports VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (a.code, a.name, a.city, a.country, a.tz, *COORDINATES[a.code])
-                for a in sorted(AIRPORTS, key=lambda a: a.code)
-            ],
-        )
-        schedules = _schedules(seed)
-        conn.executemany(
-            "INSERT INTO schedules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [s.row() for s in schedules],
-        )
-        conn.executemany(
-            "INSERT INTO flight_instances VALUES (?, ?, ?, ?, ?, ?)",
-            _flight_rows(schedules, day_names, seed),
-        )
-        hotels = _hotels(seed)
-        conn.executemany(
-            "INSERT INTO hotels VALUES (?, ?, ?, ?, ?, ?)",
-            [(h.id, h.city, h.name, h.tier, h.description, h.rooms) for h in hotels],
-        )
-        conn.executemany(
-            "INSERT INTO hotel_nights VALUES (?, ?, ?, ?)", _hotel_rows(hotels, day_names, seed)
-        )
-        conn.executemany("INSERT INTO car_days VALUES (?, ?, ?, ?, ?)", _car_rows(day_names, seed))
+        for table, width, rows in table_rows(start=start, days=days, seed=seed):
+            conn.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * width)})", rows)
         conn.execute("COMMIT")
         # WAL lets readers run while one booking writes; the mode is stored in the file.
         conn.execute("PRAGMA journal_mode = WAL")
     finally:
         conn.close()
+
+
+def table_rows(
+    *, start: date, days: int, seed: int
+) -> Iterator[tuple[str, int, Iterable[tuple[int | str | float, ...]]]]:
+    """Every table's rows, as `(table, columns, rows)` in build order: the one generator both
+    the SQLite build and the PostgreSQL one (`postgres.py`) load. Row iterators are lazy, so
+    consume each before asking for the next table. `meta` comes first and holds a new identity.
+    """
+    day_names = [(start + timedelta(days=offset)).isoformat() for offset in range(days)]
+    meta = {"start": start.isoformat(), "days": str(days), "seed": str(seed)}
+    meta["schema_version"] = SCHEMA_VERSION
+    meta[IDENTITY_KEY] = uuid.uuid4().hex
+    yield "meta", 2, list(meta.items())
+    yield (
+        "airports",
+        7,
+        [
+            (a.code, a.name, a.city, a.country, a.tz, *COORDINATES[a.code])
+            for a in sorted(AIRPORTS, key=lambda a: a.code)
+        ],
+    )
+    schedules = _schedules(seed)
+    yield "schedules", 10, [s.row() for s in schedules]
+    yield "flight_instances", 6, _flight_rows(schedules, day_names, seed)
+    hotels = _hotels(seed)
+    yield "hotels", 6, [(h.id, h.city, h.name, h.tier, h.description, h.rooms) for h in hotels]
+    yield "hotel_nights", 4, _hotel_rows(hotels, day_names, seed)
+    yield "car_days", 5, _car_rows(day_names, seed)
 
 
 def _routes() -> list[tuple[str, str]]:
