@@ -11,15 +11,23 @@ from typing import Literal
 
 from langgraph.types import Send
 
-from state import RouteView
+from nodes.lanes import LANES
+from orchestrator.board import lanes_of
+from state import LanePayload, RouteView
 
 
 def _sends(view: RouteView) -> list[Send]:
-    return [Send(p["worker"], p) for p in view.get("dispatch") or []]
+    """A `Send` per task to its worker; tasks that wait for others of the same dispatch go,
+    with what they wait for, as one lane to the `lanes` node."""
+    alone, lanes = lanes_of(view.get("dispatch") or [])
+    return [Send(p["worker"], p) for p in alone] + [
+        Send(LANES, LanePayload(lane=lane)) for lane in lanes
+    ]
 
 
 async def route_after_orchestrate(view: RouteView) -> list[Send] | Literal["approve", "synthesize"]:
-    """Every ready task to its worker in one superstep, else approval, else the answer."""
+    """Every ready task to its worker (and the tasks planned after them, in lanes) in one
+    superstep, else approval, else the answer."""
     status = view.get("status")
     if status == "awaiting_approval":
         return "approve"

@@ -33,13 +33,11 @@ whether or not it changes anything, so a round leaves out the ones equal to the 
 
 
 def _batch_seconds(finished: Mapping[str, Task]) -> float:
-    """How long the batch that just finished kept the run busy: its slowest task."""
-    spans = [
-        t["ended_at"] - t["started_at"]
-        for t in finished.values()
-        if t["ended_at"] is not None and t["started_at"] is not None
-    ]
-    return max(spans, default=0.0)
+    """How long the batch that just finished kept the run busy: from its first start to its
+    last end (its slowest task, when all started together; a lane's whole length)."""
+    starts = [t["started_at"] for t in finished.values() if t["started_at"] is not None]
+    ends = [t["ended_at"] for t in finished.values() if t["ended_at"] is not None]
+    return max(0.0, max(ends) - min(starts)) if starts and ends else 0.0
 
 
 def _tokens(usage: list[Usage]) -> int:
@@ -97,15 +95,18 @@ class _Round:
     write: StreamWriter
     number: int
     started: float
-    tasks: dict[str, Task]
+    tasks: board.Board
+    index: board.IndexKeeper
     thread_id: str = ""
+    busy: float = 0.0
+    """Seconds of work before this round (`OrchestratorState.busy_s`, this run's)."""
     changed: dict[str, Task] = field(default_factory=dict)
     log: list[LogEntry] = field(default_factory=list)
     usage: list[Usage] = field(default_factory=list)
     update: dict[str, Any] = field(default_factory=dict)
 
     def apply(self, tasks: dict[str, Task]) -> None:
-        self.tasks.update(tasks)
+        self.index.apply(tasks)  # updates the board view too
         self.changed.update(tasks)
 
     async def plan(self, run_usage: list[Usage]) -> Finish | None:
@@ -128,7 +129,9 @@ class _Round:
             )
             outcome = await planner.plan(view)
             self.usage.extend(outcome.usage)
-            checked = validate_update(outcome.update, self.tasks, self.domain.workers, self.ctx)
+            checked = validate_update(
+                outcome.update, self.tasks, self.domain.workers, self.ctx, self.index.failed
+            )
             checked.errors[:0] = outcome.errors
             refused = None
             if checked.ok:
@@ -203,7 +206,7 @@ class _Round:
 
     def dispatch(self) -> Finish | None:
         """Sends every ready task at once; side effects wait for approval when the context asks."""
-        ready = board.ready_tasks(self.tasks)
+        ready = board.ready_tasks(self.tasks, self.index.open_ids())
         if not ready:
             return _settle(self.tasks)
         workers = self.domain.workers
@@ -212,7 +215,20 @@ class _Round:
         if plain or self.ctx.approval == "auto":
             # Side effects go last, so what they commit to is based on every search result.
             batch = plain or effects
-            running = board.mark_dispatched(batch, self.started)
+            # Tasks already planned after these start as soon as what they wait for succeeds,
+            # in lanes (`nodes.lanes`), not a superstep later.
+            follow = (
+                board.lane_followers(
+                    self.tasks,
+                    self.index.open_ids(),
+                    batch,
+                    lambda t: not workers[t["worker"]].side_effects,
+                )
+                if plain
+                else []
+            )
+            coming = {t["id"] for t in batch} | {t["id"] for t in follow}
+            running = board.mark_dispatched([*batch, *follow], self.started)
             self.apply(running)
             if not plain:
                 self.log.append(
@@ -225,8 +241,17 @@ class _Round:
                 )
             scope = self.state.get("scope", "")
             run_id = self.update.get("run_id") or self.state.get("run_id", "")
+            now = time.time()
+            not_after = now + self.ctx.deadline_s - (self.busy + now - self.started)
             self.update["dispatch"] = [
-                board.payload(t, scope=scope, round_no=self.number, run_id=run_id)
+                board.payload(
+                    t,
+                    scope=scope,
+                    round_no=self.number,
+                    run_id=run_id,
+                    after=[d for d in t["depends_on"] if d in coming],
+                    not_after=not_after,
+                )
                 for t in running.values()
             ]
             for task in batch:
@@ -259,6 +284,7 @@ def make_orchestrate(domain: Domain) -> StateNode:
         annotate_trace(thread_id=info.thread_id if info else None, round=number)
         emit(runtime.stream_writer, "round_started", round=number)
 
+        tasks = board.Board(state.get("tasks") or {})
         this = _Round(
             domain=domain,
             ctx=ctx,
@@ -266,12 +292,14 @@ def make_orchestrate(domain: Domain) -> StateNode:
             write=runtime.stream_writer,
             number=number,
             started=now,
-            tasks=dict(state.get("tasks") or {}),
+            tasks=tasks,
+            index=board.IndexKeeper(tasks, state.get("board_index")),
             thread_id=(info.thread_id if info else None) or "",
         )
-        finished = board.fold_results(this.tasks, state.get("results") or {})
+        finished = board.fold_results(this.tasks, state.get("results") or {}, this.index.open_ids())
         this.apply(finished)
         busy = (0.0 if fresh else state.get("busy_s", 0.0)) + _batch_seconds(finished)
+        this.busy = busy
         progressed = any(t["status"] == "done" for t in finished.values())
         idle = 0 if fresh or progressed or not finished else state.get("idle_rounds", 0) + 1
         run_usage = [u for u in state.get("usage") or [] if u["round"] >= first_round]
@@ -300,6 +328,8 @@ def make_orchestrate(domain: Domain) -> StateNode:
             update["log"] = this.log
         if this.usage:
             update["usage"] = this.usage
+        if (index := this.index.delta()) is not None:
+            update["board_index"] = index
         current: Mapping[str, Any] = state
         for key in STEADY_KEYS:
             if key in update and key in current and update[key] == current[key]:

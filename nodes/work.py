@@ -182,57 +182,64 @@ def _give_slot(slots: _RunSlots) -> None:
 
 def make_worker_node(spec: WorkerSpec[Any, Any]) -> WorkerNode:
     async def work(payload: WorkerPayload, *, runtime: Runtime[Context]) -> dict[str, Any]:
-        ctx = runtime.context or Context()
-        started = time.time()
-        thread_id = (runtime.execution_info.thread_id if runtime.execution_info else None) or ""
-        annotate_trace(
-            thread_id=thread_id or None,
-            task_id=payload["task_id"],
-            worker=payload["worker"],
-            round=payload.get("round"),
-            attempt=payload["attempt"],
-        )
-        attempt = runtime.execution_info.node_attempt if runtime.execution_info else 1
-        limit = min(ctx.worker_attempts or spec.max_attempts, ATTEMPTS_CEILING)
-        if attempt > limit:
-            # Only reachable when the hard TimeoutPolicy (outside this body) ended the last try.
-            message = f"gave up after {limit} attempt(s): the worker ran past its hard time limit"
-            return _result(payload, ok=False, started=started, error=message, summary=message)
-        inputs = spec.input_model.model_validate(payload["inputs"])
-        call = WorkerCall(
-            task_id=payload["task_id"],
-            thread_id=thread_id,
-            attempt=payload["attempt"],
-            context=ctx,
-            scope=payload.get("scope", ""),
-            run_id=payload.get("run_id", ""),
-        )
-        slots = _run_slots(thread_id, call.scope, ctx.max_parallel)
-        await _take_slot(slots, runtime.heartbeat)
-        try:
-            output = await _attempt(spec, inputs, call, ctx)
-        except TaskFailed as exc:
-            return _result(payload, ok=False, started=started, error=str(exc), summary=str(exc))
-        except GraphBubbleUp:
-            raise  # an interrupt from a nested orchestrator is control flow, not a failure
-        except Exception as exc:
-            if is_retryable(exc) and attempt >= limit:
-                raise RetriesExhausted(attempt, exc) from exc
-            raise
-        finally:
-            _give_slot(slots)
-        if not isinstance(output, spec.output_model):
-            output = spec.output_model.model_validate(output)
-        return _result(
-            payload,
-            ok=True,
-            started=started,
-            output=output.model_dump(mode="json"),
-            summary=spec.summary_of(output),
-        )
+        return await run_task(spec, payload, runtime)
 
     work.__name__ = spec.name
     return work
+
+
+async def run_task(
+    spec: WorkerSpec[Any, Any], payload: WorkerPayload, runtime: Runtime[Context]
+) -> dict[str, Any]:
+    """One attempt of one task: a worker node's body, and a lane step's (`nodes.lanes`)."""
+    ctx = runtime.context or Context()
+    started = time.time()
+    thread_id = (runtime.execution_info.thread_id if runtime.execution_info else None) or ""
+    annotate_trace(
+        thread_id=thread_id or None,
+        task_id=payload["task_id"],
+        worker=payload["worker"],
+        round=payload.get("round"),
+        attempt=payload["attempt"],
+    )
+    attempt = runtime.execution_info.node_attempt if runtime.execution_info else 1
+    limit = min(ctx.worker_attempts or spec.max_attempts, ATTEMPTS_CEILING)
+    if attempt > limit:
+        # Only reachable when the hard TimeoutPolicy (outside this body) ended the last try.
+        message = f"gave up after {limit} attempt(s): the worker ran past its hard time limit"
+        return _result(payload, ok=False, started=started, error=message, summary=message)
+    inputs = spec.input_model.model_validate(payload["inputs"])
+    call = WorkerCall(
+        task_id=payload["task_id"],
+        thread_id=thread_id,
+        attempt=payload["attempt"],
+        context=ctx,
+        scope=payload.get("scope", ""),
+        run_id=payload.get("run_id", ""),
+    )
+    slots = _run_slots(thread_id, call.scope, ctx.max_parallel)
+    await _take_slot(slots, runtime.heartbeat)
+    try:
+        output = await _attempt(spec, inputs, call, ctx)
+    except TaskFailed as exc:
+        return _result(payload, ok=False, started=started, error=str(exc), summary=str(exc))
+    except GraphBubbleUp:
+        raise  # an interrupt from a nested orchestrator is control flow, not a failure
+    except Exception as exc:
+        if is_retryable(exc) and attempt >= limit:
+            raise RetriesExhausted(attempt, exc) from exc
+        raise
+    finally:
+        _give_slot(slots)
+    if not isinstance(output, spec.output_model):
+        output = spec.output_model.model_validate(output)
+    return _result(
+        payload,
+        ok=True,
+        started=started,
+        output=output.model_dump(mode="json"),
+        summary=spec.summary_of(output),
+    )
 
 
 async def _attempt(spec: WorkerSpec[Any, Any], inputs: Any, call: WorkerCall, ctx: Context) -> Any:

@@ -90,8 +90,12 @@ def validate_update(
     tasks: Mapping[str, Task],
     workers: WorkerRegistry,
     context: Context,
+    failed: Mapping[str, int] | None = None,
 ) -> Validated:
-    """Every reason to refuse `update`, or its new tasks with schema-normalized inputs."""
+    """Every reason to refuse `update`, or its new tasks with schema-normalized inputs.
+
+    `failed`: failed attempts per signature (the board index's); scanned from `tasks` if None.
+    """
     result = Validated()
     errors = result.errors
     new_by_id: dict[str, NewTask] = {}
@@ -100,9 +104,14 @@ def validate_update(
             errors.append(f"duplicate task id {new.id!r}: every task needs a new, unique id")
         new_by_id[new.id] = new
 
-    # Runs every round: the board scan and the signatures (a canonical JSON dump each) are paid
-    # only when there are new tasks, and signatures only when something has failed before.
-    failed_before = failure_counts(tasks) if update.add else {}
+    # Runs every round: signatures (a canonical JSON dump each) are paid only when something
+    # has failed before, and the board is scanned only without the index.
+    if not update.add:
+        failed_before: Mapping[str, int] = {}
+    elif failed is not None:
+        failed_before = failed
+    else:
+        failed_before = failure_counts(tasks)
     for new in update.add:
         spec = workers.get(new.worker)
         if spec is None:
@@ -119,10 +128,10 @@ def validate_update(
         for dep in new.depends_on:
             if dep not in tasks and dep not in new_by_id:
                 errors.append(f"task {new.id!r} depends on {dep!r}, which does not exist")
-        failures = failed_before.get(task_signature(new.worker, inputs), 0) if failed_before else 0
-        if failures >= context.max_identical_failures:
+        seen = failed_before.get(task_signature(new.worker, inputs), 0) if failed_before else 0
+        if seen >= context.max_identical_failures:
             errors.append(
-                f"task {new.id!r} repeats work that already failed {failures} times "
+                f"task {new.id!r} repeats work that already failed {seen} times "
                 f"({new.worker} with the same inputs); change the inputs or give up on it"
             )
         result.new_tasks.append(new)

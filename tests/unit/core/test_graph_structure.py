@@ -19,10 +19,20 @@ def shape(graph: Graph) -> tuple[set[str], set[tuple[str, str, bool]]]:
 def test_graph_without_side_effects_has_orchestrate_workers_and_synthesize() -> None:
     nodes, edges = shape(build_graph(synthetic_domain(ScriptedPlanner([NOTHING]))))
 
-    assert nodes == {START, END, "orchestrate", "sleep", "synthesize", "__error_handler__sleep"}
+    assert nodes == {
+        START,
+        END,
+        "orchestrate",
+        "sleep",
+        "lanes",
+        "synthesize",
+        "__error_handler__sleep",
+    }
     assert edges == {
         (START, "orchestrate", False),
         ("orchestrate", "sleep", True),
+        ("orchestrate", "lanes", True),
+        ("lanes", "orchestrate", False),
         ("sleep", "orchestrate", False),
         ("orchestrate", "synthesize", True),
         ("synthesize", END, False),
@@ -40,6 +50,7 @@ def test_graph_with_a_side_effecting_worker_puts_approve_before_it() -> None:
         "sleep",
         "commit",
         "approve",
+        "lanes",
         "synthesize",
         "__error_handler__sleep",
         "__error_handler__commit",
@@ -48,6 +59,8 @@ def test_graph_with_a_side_effecting_worker_puts_approve_before_it() -> None:
         (START, "orchestrate", False),
         ("orchestrate", "sleep", True),
         ("orchestrate", "commit", True),
+        ("orchestrate", "lanes", True),
+        ("lanes", "orchestrate", False),
         ("orchestrate", "approve", True),
         ("orchestrate", "synthesize", True),
         ("approve", "commit", True),

@@ -188,7 +188,7 @@ def test_the_wrapped_saver_looks_like_the_saver_to_langgraph_dev(tmp_path: Any) 
         assert getattr(type(fast), method) is getattr(SqliteSaver, method), method
     assert fast_history(fast).__class__ is type(fast)
     assert type(fast_history(InMemorySaver())).__name__ == "InMemorySaver"
-    assert set(state_delta_channels()) == {"tasks", "results", "log", "usage"}
+    assert set(state_delta_channels()) == {"tasks", "results", "log", "usage", "board_index"}
     conn.close()
 
 
