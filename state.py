@@ -284,6 +284,9 @@ class OrchestratorState(TypedDict):
     """A batch of side-effecting tasks waiting for a human decision."""
     status: RunStatus
     reason: str
+    claim: NotRequired[dict[str, Any] | None]
+    """What ended the run before verification, as the planner (or a guard) put it:
+    `{"status", "reason"}`. `synthesize` hands it to the verifier, which alone decides."""
     answer: Answer | None
 
 

@@ -10,10 +10,10 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from langgraph.runtime import Runtime
-from langgraph.types import StreamWriter
+from langgraph.types import Overwrite, StreamWriter
 
 from nodes import StateNode
 from orchestrator import board
@@ -26,6 +26,15 @@ from orchestrator.verification import Claim, Verdict, refusal, view_for
 from state import FinalStatus, LogEntry, OrchestratorState, Task, Usage
 
 FINAL_STATUSES = frozenset({"completed", "partial", "failed"})
+
+_CLEAN_SLATE: dict[str, Any] = {
+    "tasks": {},
+    "results": {},
+    "notes": {},
+    "board_index": None,
+    "approval": None,
+}
+"""What a new run on a finished thread starts from (see `orchestrate`)."""
 
 STEADY_KEYS = ("first_round", "idle_rounds", "status", "dispatch")
 """Keys a round usually writes unchanged. Every write is applied, versioned and checkpointed
@@ -104,6 +113,8 @@ class _Round:
     log: list[LogEntry] = field(default_factory=list)
     usage: list[Usage] = field(default_factory=list)
     update: dict[str, Any] = field(default_factory=dict)
+    claim: Finish | None = None
+    """What the planner claimed when that differs from the verdict this round returns."""
 
     def apply(self, tasks: dict[str, Task]) -> None:
         self.index.apply(tasks)  # updates the board view too
@@ -114,6 +125,7 @@ class _Round:
         planner = self.domain.planner(self.ctx)
         feedback: list[str] = []
         refused: Verdict | None = None
+        claimed = ""
         for _attempt in range(self.ctx.plan_attempts):
             view = PlanView(
                 goal=self.state["goal"],
@@ -138,6 +150,7 @@ class _Round:
                 refused = await self._refuse_false_completion(outcome.update.finish)
                 if refused is None:
                     return self._accept(outcome.update, checked)
+                claimed = outcome.update.finish.reason if outcome.update.finish else ""
                 checked.errors.extend(refusal(refused))
             feedback = checked.errors
             self.log.append(
@@ -150,7 +163,9 @@ class _Round:
             )
             emit(self.write, "plan_rejected", round=self.number, errors=checked.errors)
         if refused is not None:
-            # Still claiming `completed` after being told what is unmet: the verdict stands.
+            # Still claiming `completed` after being told what is unmet: the verdict stands, and
+            # the claim is kept apart, in the planner's own words, for synthesis to show as such.
+            self.claim = Finish(status="completed", reason=claimed)
             return Finish(status=refused.status, reason=refused.reason)
         if checked.limit_reached and len(checked.errors) == 1:
             # The planner kept wanting more work than the run may create: a limit, not a fault.
@@ -278,8 +293,14 @@ def make_orchestrate(domain: Domain) -> StateNode:
         number = state.get("round", 0) + 1
         # A finished status here means new input arrived on a thread that already ran: a new
         # run, whose limits count from this round.
-        fresh = state.get("status") in FINAL_STATUSES or "first_round" not in state
+        again = state.get("status") in FINAL_STATUSES
+        fresh = again or "first_round" not in state
         first_round = number if fresh else state["first_round"]
+        if again:
+            # A new run plans afresh: the last run's board, results, notes and pending approval
+            # stay in the thread's history, not in front of this run's planner (whose notes
+            # would say "already booked") nor in its verdict.
+            state = cast(OrchestratorState, {**state, **_CLEAN_SLATE})
         info = runtime.execution_info
         annotate_trace(thread_id=info.thread_id if info else None, round=number)
         emit(runtime.stream_writer, "round_started", round=number)
@@ -319,6 +340,7 @@ def make_orchestrate(domain: Domain) -> StateNode:
         update = this.update
         if verdict is not None:
             update.update(status=_final(verdict.status), reason=verdict.reason, dispatch=[])
+            update["claim"] = (this.claim or verdict).model_dump()
         elif "status" not in update:
             update["status"] = "running"
         update["busy_s"] = busy + (time.time() - now)
@@ -328,7 +350,13 @@ def make_orchestrate(domain: Domain) -> StateNode:
             update["log"] = this.log
         if this.usage:
             update["usage"] = this.usage
-        if (index := this.index.delta()) is not None:
+        if again:
+            update["tasks"] = Overwrite(dict(this.changed))
+            update["results"] = Overwrite({})
+            update["board_index"] = Overwrite(this.index.full())
+            update.setdefault("notes", {})
+            update["approval"] = None
+        elif (index := this.index.delta()) is not None:
             update["board_index"] = index
         current: Mapping[str, Any] = state
         for key in STEADY_KEYS:

@@ -15,9 +15,8 @@ from orchestrator.verification import Claim, Verdict, view_for
 from state import FinalStatus, LogEntry, OrchestratorState
 
 
-def _final_status(state: OrchestratorState) -> FinalStatus:
-    status = state.get("status")
-    if status in ("completed", "partial", "failed"):
+def _final_status(status: object) -> FinalStatus:
+    if status == "completed" or status == "partial" or status == "failed":
         return status
     # Reaching synthesize while still "running" would be a routing bug: say so, do not hide it.
     return "failed"
@@ -29,7 +28,11 @@ def make_synthesize(domain: Domain) -> StateNode:
         info = runtime.execution_info
         thread_id = (info.thread_id if info else None) or ""
         annotate_trace(thread_id=thread_id or None, round=state.get("round", 0))
-        claim = Claim(status=_final_status(state), reason=state.get("reason") or "")
+        claimed = state.get("claim") or {}
+        claim = Claim(
+            status=_final_status(claimed.get("status", state.get("status"))),
+            reason=claimed.get("reason", state.get("reason") or ""),
+        )
         status, reason = claim.status, claim.reason
         verdict: Verdict | None = None
         log: list[LogEntry] = []

@@ -317,6 +317,10 @@ class IndexKeeper:
         """The open tasks in board order."""
         return sorted(self.open, key=self.open.__getitem__)
 
+    def full(self) -> BoardIndex:
+        """The whole index as it now stands (for a write that replaces the channel)."""
+        return BoardIndex(size=len(self.board), open=dict(self.open), failed=dict(self.failed))
+
     def delta(self) -> BoardIndex | None:
         """What to write to the index channel, or None when nothing changed."""
         size = len(self.board)

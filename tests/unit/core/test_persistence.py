@@ -26,12 +26,15 @@ from tests.unit.core.support import NOTHING, add, finish, sleep, sqlite_bytes, s
 THREAD: RunnableConfig = {"configurable": {"thread_id": "thread-1"}}
 
 
-async def test_a_second_invocation_on_the_same_thread_keeps_the_state(sqlite_path: str) -> None:
+async def test_a_second_invocation_on_a_finished_thread_is_a_new_run_that_plans_afresh(
+    sqlite_path: str,
+) -> None:
+    seen: list[tuple[str, list[str], dict[str, object]]] = []
+
     def script(view: PlanView) -> PlanUpdate:
-        if view.goal == "first" and not view.tasks:
-            return add(sleep("a", 0))
-        if view.goal == "second" and "b" not in view.tasks:
-            return add(sleep("b", 0, deps=["a"]))
+        seen.append((view.goal, list(view.tasks), dict(view.notes)))
+        if not view.tasks:
+            return add(sleep("a" if view.goal == "first" else "b", 0))
         return NOTHING
 
     planner = ScriptedPlanner(script)
@@ -48,16 +51,19 @@ async def test_a_second_invocation_on_the_same_thread_keeps_the_state(sqlite_pat
         kept = (await graph.aget_state(THREAD)).values
         assert kept["goal"] == "first"
         assert kept["tasks"]["a"]["status"] == "done"
+        first_run = kept["run_id"]
 
         second = await graph.ainvoke({"goal": "second"}, THREAD, context=Context())
         values = (await graph.aget_state(THREAD)).values
+        earlier = [s.values async for s in graph.aget_state_history(THREAD)]
 
     assert second["status"] == "completed"
-    # The second run planned on top of the first run's board.
-    resumed_view = next(v for v in planner.views if v.goal == "second")
-    assert resumed_view.tasks["a"]["status"] == "done"
-    assert resumed_view.output_of("a") == {"task_id": "a", "slept_ms": 0, "call": 1, "payload": ""}
-    assert list(values["tasks"]) == ["a", "b"]
+    # The new run's planner starts from an empty board, notes and results, under a new run id
+    # (so its side effects get keys of their own); the first run stays in the history.
+    assert next(s for s in seen if s[0] == "second")[1:] == ([], {})
+    assert list(values["tasks"]) == ["b"] and list(values["results"]) == ["b#1"]
+    assert values["run_id"] != first_run
+    assert any("a" in (e.get("tasks") or {}) for e in earlier)
     assert domain.call_log.counts() == {"a": 1, "b": 1}
 
 
