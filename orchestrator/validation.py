@@ -113,6 +113,10 @@ def validate_update(
     else:
         failed_before = failure_counts(tasks)
     for new in update.add:
+        # Every error of a task is reported in one pass, so one re-ask can fix them all.
+        for dep in new.depends_on:
+            if dep not in tasks and dep not in new_by_id:
+                errors.append(f"task {new.id!r} depends on {dep!r}, which does not exist")
         spec = workers.get(new.worker)
         if spec is None:
             known = ", ".join(sorted(workers))
@@ -125,9 +129,6 @@ def validate_update(
                 f"task {new.id!r}: inputs do not fit worker {new.worker!r}: {_schema_error(exc)}"
             )
             continue
-        for dep in new.depends_on:
-            if dep not in tasks and dep not in new_by_id:
-                errors.append(f"task {new.id!r} depends on {dep!r}, which does not exist")
         seen = failed_before.get(task_signature(new.worker, inputs), 0) if failed_before else 0
         if seen >= context.max_identical_failures:
             errors.append(

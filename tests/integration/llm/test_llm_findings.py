@@ -428,11 +428,6 @@ async def test_a_stable_prefix_and_the_tool_schema_only_once(
     assert '"offset":0' not in users[-1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="orchestrator/validation.py stops at a task's schema error: its depends_on is then "
-    "not checked, so a second re-ask is needed (lead: check depends_on before `continue`)",
-)
 async def test_a_schema_error_does_not_hide_a_missing_dependency(
     server: ScriptedOpenAI, data_dir: Path, inventory: Inventory
 ) -> None:
