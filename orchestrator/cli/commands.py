@@ -48,6 +48,7 @@ from orchestrator.cli.approval import (
     render_approval,
 )
 from orchestrator.cli.errors import EXIT_OK, EXIT_PAUSED, EXIT_UNFINISHED, UserError
+from orchestrator.cli.graphs import load_graph
 from orchestrator.cli.live import progress_view
 from orchestrator.context import Context, default_data_dir
 from orchestrator.llm.config import model_configured
@@ -292,7 +293,7 @@ async def resume(args: argparse.Namespace) -> int:
     target = await checkpoint_target(args)
     context = _context(args, data_dir, auto=False)
     async with open_checkpointer(target) as saver:
-        graph = build_graph(checkpointer=saver)
+        graph = load_graph(args.graph, saver)
         config = run_config(args.thread_id, context)
         snapshot = await require_thread(graph, args.thread_id, target)
         start = _answered(args, snapshot) if args.answer else None

@@ -9,9 +9,9 @@ import textwrap
 import uuid
 
 from domains.travel.request import TripInputError, check_budget
-from graph.builder import build_graph
 from graph.persistence import hold_thread, open_checkpointer
 from orchestrator.cli.errors import EXIT_OK, UserError
+from orchestrator.cli.graphs import load_graph
 from orchestrator.history import HistoryEntry, UnknownCheckpoint, fork, history
 
 
@@ -20,7 +20,7 @@ async def show_history(args: argparse.Namespace) -> int:
 
     target = await checkpoint_target(args)
     async with open_checkpointer(target) as saver:
-        graph = build_graph(checkpointer=saver)
+        graph = load_graph(args.graph, saver)
         await require_thread(graph, args.thread_id, target)
         entries = await history(graph, args.thread_id)
     if args.json:
@@ -87,7 +87,7 @@ async def fork_run(args: argparse.Namespace) -> int:
     new_thread = args.thread or f"{args.thread_id[:100]}-fork-{uuid.uuid4().hex[:6]}"
     changes = {"budget": args.budget} if args.budget is not None else None
     async with hold_thread(target, new_thread, data_dir), open_checkpointer(target) as saver:
-        graph = build_graph(checkpointer=saver)
+        graph = load_graph(args.graph, saver)
         await require_thread(graph, args.thread_id, target)
         if (await graph.aget_state({"configurable": {"thread_id": new_thread}})).values:
             raise UserError(

@@ -177,6 +177,17 @@ def _common(parser: argparse.ArgumentParser, *, json_help: str | None = None) ->
         parser.add_argument("--json", action="store_true", help=json_help)
 
 
+def _graph_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--graph",
+        metavar="NAME|MODULE:ATTR",
+        default=None,
+        help="the graph the run belongs to: a graph of langgraph.json, or module:attr naming a "
+        "compiled graph, a Domain or a function returning one (default: the first graph of "
+        "langgraph.json, the travel orchestrator)",
+    )
+
+
 def _run_options(parser: argparse.ArgumentParser, *, thread_help: str) -> None:
     parser.add_argument(
         "--yes", action="store_true", help="approve the bookings without asking (default: ask)"
@@ -346,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
         "for several edits (without a final y or n the edits are applied)",
     )
     _common(resume, json_help=RUN_JSON)
+    _graph_option(resume)
 
     runs = _sub(
         sub,
@@ -363,6 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the N newest, 0 for all (default: %(default)s)",
     )
     _common(runs, json_help="the runs as a JSON list")
+    _graph_option(runs)
 
     bookings = _sub(
         sub,
@@ -389,6 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     history.add_argument("thread_id", metavar="THREAD", help=THREAD_HELP)
     _common(history, json_help="the checkpoints as a JSON list")
+    _graph_option(history)
 
     fork = _sub(
         sub,
@@ -415,6 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="re-plan under this budget, a finite amount >= 0 (default: keep the run's)",
     )
     _common(fork, json_help=RUN_JSON)
+    _graph_option(fork)
     _run_options(fork, thread_help="thread id for the fork (default: THREAD-fork-XXXXXX)")
 
     show = _sub(
@@ -453,6 +468,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="draw the plan and the timeline to FILE.png or FILE.svg (needs matplotlib)",
     )
     _common(show)
+    _graph_option(show)
 
     draw = _sub(
         sub,

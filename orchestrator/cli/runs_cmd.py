@@ -17,9 +17,10 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from domains.travel.services import thread_bookings
-from graph.builder import Graph, build_graph
+from graph.builder import Graph
 from graph.persistence import is_postgres, open_checkpointer, resolve_target
 from orchestrator.cli.errors import EXIT_OK, UserError
+from orchestrator.cli.graphs import load_graph
 from orchestrator.llm.usage import usage_totals
 
 THREADS_SQL = (
@@ -193,7 +194,7 @@ async def list_runs(args: argparse.Namespace) -> int:
     rows: list[RunRow] = []
     if await asyncio.to_thread(_store_exists, target):
         async with open_checkpointer(target) as saver:
-            graph = build_graph(checkpointer=saver)
+            graph = load_graph(getattr(args, "graph", None), saver)
             threads = await thread_rows(saver)
             if args.limit:
                 threads = threads[: args.limit]

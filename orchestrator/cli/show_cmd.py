@@ -24,6 +24,7 @@ from graph.builder import build_graph
 from graph.persistence import open_checkpointer
 from orchestrator.cli.approval import render_approval
 from orchestrator.cli.errors import EXIT_OK, UserError
+from orchestrator.cli.graphs import load_graph
 from orchestrator.report.load import load_report
 from orchestrator.report.mermaid import (
     report_markdown,
@@ -71,7 +72,7 @@ async def show(args: argparse.Namespace) -> int:
     check_image_target(args.out)
     target = await checkpoint_target(args)
     async with open_checkpointer(target) as saver:
-        graph = build_graph(checkpointer=saver)
+        graph = load_graph(args.graph, saver)
         snapshot = await require_thread(graph, args.thread_id, target)
         report = await load_report(graph, args.thread_id)
     # A report of bookings that the inventory here does not hold would mislead.

@@ -10,10 +10,12 @@ from domains.travel.models import CarClass, CarOption
 from domains.travel.services import with_inventory
 from domains.travel.workers.search_common import (
     StrictInput,
+    last_night,
     limit_field,
     offset_field,
     page,
     shown,
+    within_window,
 )
 from orchestrator.workers import WorkerCall, WorkerSpec
 
@@ -38,6 +40,7 @@ class CarsFound(BaseModel):
 
 
 async def search_cars(inputs: SearchCarsInput, call: WorkerCall) -> CarsFound:
+    await within_window(call, inputs.pick_up, last_night(inputs.drop_off, inputs.pick_up))
     options = await with_inventory(
         call,
         lambda inv: inv.search_cars(

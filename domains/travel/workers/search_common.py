@@ -10,9 +10,13 @@ silently a search for one traveller), naming the valid fields.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+
+from domains.travel.services import with_inventory
+from orchestrator.workers import TaskFailed, WorkerCall
 
 DEFAULT_LIMIT = 3
 """Options a search returns (and a planner is shown) unless it asks for more."""
@@ -66,3 +70,19 @@ def shown(count: int, total: int, offset: int) -> str:
     """'3 of 8' (or '3 of 8, from #4' for a later page)."""
     later = f", from #{offset + 1}" if offset else ""
     return f"{count} of {total}{later}"
+
+
+async def within_window(call: WorkerCall, first: date, last: date) -> None:
+    """Refuses dates the inventory does not hold: "nothing found" there would read as a route
+    not served or a city sold out, and a planner would explain the failure wrongly."""
+    start, end = await with_inventory(call, lambda inv: inv.window())
+    if first < start or last > end:
+        span = str(first) if first == last else f"{first}..{last}"
+        raise TaskFailed(
+            f"{span} is outside the bookable dates {start} to {end}: pick dates inside them"
+        )
+
+
+def last_night(check_out: date, check_in: date) -> date:
+    """The last day a stay or a rental occupies (the day before it ends, at least its first)."""
+    return max(check_in, check_out - timedelta(days=1))

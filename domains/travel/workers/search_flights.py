@@ -15,6 +15,7 @@ from domains.travel.workers.search_common import (
     offset_field,
     page,
     shown,
+    within_window,
 )
 from orchestrator.workers import WorkerCall, WorkerSpec
 
@@ -50,6 +51,7 @@ class FlightsFound(BaseModel):
 
 
 async def search_flights(inputs: SearchFlightsInput, call: WorkerCall) -> FlightsFound:
+    await within_window(call, inputs.date, inputs.date)
     options = await with_inventory(
         call,
         lambda inv: inv.search_flights(

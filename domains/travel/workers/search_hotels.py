@@ -10,10 +10,12 @@ from domains.travel.models import HotelOption
 from domains.travel.services import with_inventory
 from domains.travel.workers.search_common import (
     StrictInput,
+    last_night,
     limit_field,
     offset_field,
     page,
     shown,
+    within_window,
 )
 from orchestrator.workers import WorkerCall, WorkerSpec
 
@@ -45,6 +47,7 @@ class HotelsFound(BaseModel):
 
 
 async def search_hotels(inputs: SearchHotelsInput, call: WorkerCall) -> HotelsFound:
+    await within_window(call, inputs.check_in, last_night(inputs.check_out, inputs.check_in))
     options = await with_inventory(
         call,
         lambda inv: inv.search_hotels(

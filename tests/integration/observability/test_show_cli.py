@@ -140,8 +140,11 @@ def test_graph_lists_draws_and_exports_the_structure(
 ) -> None:
     assert main(["graph"]) == 0
     text = capsys.readouterr().out
-    assert text.startswith("travel-orchestrator: 10 nodes, 17 edges")
+    # Five workers, the lanes node that runs planned chains without a barrier, orchestrate,
+    # approve, synthesize, start and end.
+    assert text.startswith("travel-orchestrator: 11 nodes, 19 edges")
     assert re.search(r"orchestrate\s+-> search_flights\s+conditional", text)
+    assert re.search(r"orchestrate\s+-> lanes\s+conditional", text)
 
     assert main(["graph", "--format", "mermaid"]) == 0
     mermaid = capsys.readouterr().out

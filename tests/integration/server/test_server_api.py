@@ -187,7 +187,14 @@ def shifted(day: str, days: int) -> str:
 
 def test_the_sdk_example_script_books_the_example_trip(server: DevServer) -> None:
     done = subprocess.run(
-        [sys.executable, str(EXAMPLES / "run_trip.py"), "--url", server.url, "--yes"],
+        [
+            sys.executable,
+            str(EXAMPLES / "run_trip.py"),
+            "--url",
+            server.url,
+            "--yes",
+            "--keep-dates",
+        ],
         capture_output=True,
         text=True,
         timeout=RUN_TIMEOUT_S,
