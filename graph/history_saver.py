@@ -1,7 +1,7 @@
 """A saver whose `alist` rebuilds `DeltaChannel` values incrementally: history in linear time.
 
-Why: a checkpoint stores a `DeltaChannel` only as a sentinel (a full `_DeltaSnapshot` every
-`snapshot_frequency` updates, 500 here), so LangGraph rebuilds the channel at a checkpoint by
+Why: a checkpoint stores a `DeltaChannel` only as a sentinel (a full `_DeltaSnapshot` now and
+then: ours snapshot as the collection doubles), so LangGraph rebuilds the channel at a checkpoint by
 walking its ancestors back to the last snapshot and replaying their writes. `aget_state_history`
 does that walk for every checkpoint it lists, so listing n checkpoints reads and deserializes
 O(n^2) checkpoints and writes: 0.02 s at 14 checkpoints, 2.1 s at 304 (the SQLite saver's own
