@@ -12,7 +12,7 @@ LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint typecheck unit bench bench-smoke serve clean cluster cluster-stop cluster-venv
+.PHONY: help demo test lint typecheck unit bench bench-smoke serve clean cluster cluster-stop cluster-venv bench-cluster
 
 help:
 	@echo "make demo         run the showcase trip offline (no API key needed)"
@@ -29,6 +29,7 @@ help:
 	@echo "make cluster      start Aegra: an API process and WORKERS=2 queue workers (PostgreSQL, Redis)"
 	@echo "make cluster-stop stop the processes 'make cluster' started"
 	@echo "make cluster-venv build the cluster's own virtualenv (make cluster does it when needed)"
+	@echo "make bench-cluster B7: runs per second with 1 and 2 workers, and recovery after a SIGKILL"
 	@echo "make clean        remove the virtualenv and the caches"
 
 # Dependencies come only from the locks (exact versions, checked against their hashes); the
@@ -135,6 +136,10 @@ cluster-venv: $(CLUSTER_BIN)/.ready
 
 cluster: $(CLUSTER_BIN)/.ready
 	@$(CLUSTER_BIN)/python cluster/cluster.py start $(CLUSTER_ARGS)
+
+# B7 (issue #18) runs on its own: it starts clusters, which needs Python 3.12, PostgreSQL and Redis.
+bench-cluster: $(CLUSTER_BIN)/.ready
+	$(CLUSTER_BIN)/python cluster/bench_b7.py
 
 cluster-stop:
 	@$(or $(wildcard $(CLUSTER_BIN)/python),$(PYTHON)) cluster/cluster.py stop

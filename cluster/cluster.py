@@ -91,6 +91,18 @@ def _shown(uri: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def inventory_uri(args: argparse.Namespace) -> str | None:
+    """The PostgreSQL URI the processes keep the inventory and bookings in (None: SQLite).
+
+    By default the cluster's own database, so checkpoints and bookings both live in PostgreSQL
+    and a worker on any host books in the same ledger."""
+    if args.inventory == "sqlite":
+        return None
+    if args.inventory == "cluster":
+        return with_database(args.postgres, args.database)
+    return str(args.inventory)
+
+
 def with_database(uri: str, database: str) -> str:
     parts = urlsplit(uri)
     return urlunsplit(parts._replace(path="/" + database))
@@ -259,7 +271,7 @@ def start(args: argparse.Namespace) -> int:
         lease_s=args.lease,
         heartbeat_s=args.heartbeat,
         reaper_s=args.reaper,
-        inventory=args.inventory,
+        inventory=inventory_uri(args),
     )
     started: list[tuple[str, subprocess.Popen[bytes], str, Path]] = []
     try:
@@ -310,8 +322,10 @@ def start(args: argparse.Namespace) -> int:
         (f"cluster API: {api_url}" if args.api else f"cluster workers for {api_url}")
         + f"  (data dir {home}, database {args.database})"
     )
-    if args.inventory:
-        print(f"  bookings in {_shown(args.inventory)} (ORCHESTRATOR_INVENTORY)")
+    if inventory := inventory_uri(args):
+        print(f"  bookings in {_shown(inventory)} (ORCHESTRATOR_INVENTORY)")
+    else:
+        print(f"  bookings in {home}/inventory.sqlite (one host only)")
     for role, process, _, log in started:
         print(f"  {role:<9} pid {process.pid}  log {log}")
     print(f"pids in {pids_file}; stop with 'make cluster-stop'")
@@ -378,9 +392,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--redis", default=os.environ.get("REDIS_URL", DEFAULT_REDIS))
     parser.add_argument(
         "--inventory",
-        default=os.environ.get("ORCHESTRATOR_INVENTORY") or None,
-        help="a postgresql:// URI for the inventory and bookings (default: ORCHESTRATOR_INVENTORY;"
-        " unset: the SQLite file in the data directory, one host only)",
+        default=os.environ.get("ORCHESTRATOR_INVENTORY") or "cluster",
+        help="where the inventory and bookings live: 'cluster' (default, unless "
+        "ORCHESTRATOR_INVENTORY is set) for the cluster's own PostgreSQL database, a "
+        "postgresql:// URI, or 'sqlite' for the file in the data directory (one host only)",
     )
     parser.add_argument("--lease", type=int, default=10, help="run lease, seconds")
     parser.add_argument("--heartbeat", type=int, default=3, help="lease renewal, seconds")

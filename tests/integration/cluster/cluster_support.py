@@ -201,7 +201,12 @@ class Cluster:
             os.waitpid(self.pids[role], 0)
 
 
-def start_cluster(tmp: Path, inventory_file: Path, extra_env: dict[str, str]) -> Cluster:
+def start_cluster(
+    tmp: Path, inventory_file: Path, extra_env: dict[str, str], *, inventory: str = "sqlite"
+) -> Cluster:
+    """A started cluster. `inventory`: 'sqlite' (a copy of `inventory_file` in its data
+    directory, which tests read and doctor) or 'cluster' (`make cluster`'s default: the
+    cluster's own PostgreSQL database, seeded on first use)."""
     import shutil
 
     from domains.travel.services import INVENTORY_FILE
@@ -211,7 +216,8 @@ def start_cluster(tmp: Path, inventory_file: Path, extra_env: dict[str, str]) ->
     build_cluster_venv()
     home = tmp / "home"
     home.mkdir()
-    shutil.copy(inventory_file, home / INVENTORY_FILE)
+    if inventory == "sqlite":
+        shutil.copy(inventory_file, home / INVENTORY_FILE)
     database = f"orch_cluster_test_{uuid.uuid4().hex[:10]}"
     env = cluster_env({"ORCHESTRATOR_HOME": str(home), **extra_env})
     port = free_port()
@@ -237,6 +243,8 @@ def start_cluster(tmp: Path, inventory_file: Path, extra_env: dict[str, str]) ->
         str(HEARTBEAT_S),
         "--reaper",
         str(REAPER_S),
+        "--inventory",
+        inventory,
     ]
     try:
         done = subprocess.run(
