@@ -20,7 +20,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.channels import DeltaChannel
 from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.graph import START, StateGraph
+from langgraph.graph import END, START, StateGraph
 from langgraph.types import Overwrite, Send, StateSnapshot
 from typing_extensions import TypedDict
 
@@ -232,7 +232,7 @@ def _tiny_graph(saver: BaseCheckpointSaver[Any]) -> Any:
         return {"n": n, "items": items, "keyed": {f"k{n % 4}": n}}
 
     def fan(state: _Tiny) -> list[Send] | str:
-        return [Send("side", i) for i in range(3)] if state["n"] < 12 else "__end__"
+        return [Send("side", i) for i in range(3)] if state["n"] < 12 else END
 
     def side(i: int) -> dict[str, Any]:
         return {"items": [100 + i], "keyed": {f"s{i}": i}}
@@ -241,7 +241,7 @@ def _tiny_graph(saver: BaseCheckpointSaver[Any]) -> Any:
     builder.add_node("step", step)
     builder.add_node("side", side)  # type: ignore[arg-type]  # a Send payload, not the state
     builder.add_edge(START, "step")
-    builder.add_conditional_edges("step", fan, ["side", "__end__"])
+    builder.add_conditional_edges("step", fan, ["side", END])
     builder.add_edge("side", "step")
     return builder.compile(checkpointer=saver)
 
