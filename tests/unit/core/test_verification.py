@@ -10,6 +10,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from graph import build_graph
 from orchestrator.context import Context
+from orchestrator.planning import PlanUpdate, PlanView
 from orchestrator.verification import Claim, Verdict, VerificationView
 from tests.unit.core.support import NOTHING, add, finish, harness, log_of, sleep
 
@@ -31,7 +32,7 @@ async def test_a_false_completion_is_refused_and_re_asked_with_the_unmet_list() 
 
 
 async def test_a_planner_that_fixes_what_was_unmet_is_then_believed() -> None:
-    def script(view):  # type: ignore[no-untyped-def]
+    def script(view: PlanView) -> PlanUpdate:
         if view.feedback:
             return add(sleep("a"))
         if "a" in view.tasks and view.tasks["a"]["status"] == "done":

@@ -6,7 +6,7 @@ tells the traveller with what `Inventory.bookings` holds.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -166,11 +166,7 @@ def _flight(ref: str, origin: str, destination: str, depart: str, arrive: str) -
 
 
 def _hotel(ref: str, city: str, check_in: str, check_out: str) -> Booking:
-    nights = (
-        (timedelta(days=1) * 0)
-        + (__import__("datetime").date.fromisoformat(check_out))
-        - __import__("datetime").date.fromisoformat(check_in)
-    ).days
+    nights = (date.fromisoformat(check_out) - date.fromisoformat(check_in)).days
     details = {
         "hotel_id": "h",
         "name": "Hotel",
@@ -186,8 +182,8 @@ def _hotel(ref: str, city: str, check_in: str, check_out: str) -> Booking:
 
 def test_a_red_eye_landing_needs_the_night_before_and_an_orphan_is_reported() -> None:
     request = trip(
-        ("SFO", "JFK", __import__("datetime").date(2027, 3, 1)),
-        ("JFK", "SFO", __import__("datetime").date(2027, 3, 4)),
+        ("SFO", "JFK", date(2027, 3, 1)),
+        ("JFK", "SFO", date(2027, 3, 4)),
     )
     outbound = _flight("F1", "SFO", "JFK", "2027-03-01T22:00:00-08:00", "2027-03-02T05:40:00-05:00")
     back = _flight("F2", "JFK", "SFO", "2027-03-04T12:00:00-05:00", "2027-03-04T15:00:00-08:00")
