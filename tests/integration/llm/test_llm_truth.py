@@ -492,3 +492,10 @@ def test_whatever_the_model_says_status_and_itinerary_are_the_verdict_and_the_le
     cannot_complete = {"searched-only", "flights-only", "phantom-booking", "extra-flight"}
     if lie in cannot_complete or (lie == "no-car" and plan.trip.car):
         assert outcome.values["status"] != "completed", outcome.values["reason"]
+    # Expectations of our own, not the verifier's: a lie's consequence is named.
+    unmet = outcome.values["answer"]["data"]["unmet"]
+    if lie == "searched-only":
+        assert outcome.values["status"] == "failed"
+        assert outcome.values["reason"].startswith("nothing is booked;")
+    if lie == "no-car" and plan.trip.car:
+        assert any(u.startswith("car in ") and "none booked" in u for u in unmet), unmet

@@ -116,8 +116,8 @@ async def test_a_second_run_on_a_finished_thread_books_afresh_and_never_answers_
         trip = trip_b() if second == "different-trip" else trip_a()
         await client.runs.wait(thread_id, "orchestrator", input=trip)
         state = await client.threads.get_state(thread_id)
-        if state["next"] == ["approve"]:
-            await client.runs.wait(thread_id, "orchestrator", command={"resume": "approve"})
+        assert state["next"] == ["approve"], "the second run never asked to book anything"
+        await client.runs.wait(thread_id, "orchestrator", command={"resume": "approve"})
         again = await values_of(client, thread_id)
 
     # Whatever happened, the second run never answers with the first run's bookings ...
@@ -216,5 +216,4 @@ async def test_dropping_the_outbound_flight_at_approval_drops_its_stay_and_ends_
     assert answer_refs(values) == {b.ref for b in booked if b.status == "confirmed"} | {
         b.ref for b in booked if b.status == "cancelled"
     }
-    assert all(h["booking"] not in dropped for h in values["answer"]["data"]["hotels"])
     assert values["answer"]["data"]["hotels"] == []
