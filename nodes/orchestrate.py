@@ -256,8 +256,8 @@ class _Round:
                 )
             scope = self.state.get("scope", "")
             run_id = self.update.get("run_id") or self.state.get("run_id", "")
-            now = time.time()
-            not_after = now + self.ctx.deadline_s - (self.busy + now - self.started)
+            # The deadline counts work: what is left of it after this round's share so far.
+            not_after = self.started + self.ctx.deadline_s - self.busy
             self.update["dispatch"] = [
                 board.payload(
                     t,

@@ -114,7 +114,8 @@ class BoardVerifier:
         lowest: FinalStatus = "failed" if done == 0 else "partial"
         if _RANK[claim.status] <= _RANK[lowest]:
             # The claim is already as low as the board allows: its explanation stands.
-            return Verdict(status=claim.status, reason=claim.reason, unmet=unmet, facts=facts)
+            reason = claim.reason or "; ".join(unmet)
+            return Verdict(status=claim.status, reason=reason, unmet=unmet, facts=facts)
         return Verdict(status=lowest, reason="; ".join(unmet), unmet=unmet, facts=facts)
 
 
