@@ -48,7 +48,7 @@ def travel_planner(context: Context) -> Planner:
     """The LLM planner when `Context.planner` picks it (`auto`: a model is configured)."""
     if use_llm_planner(context):
         # Imported here: the offline path never loads the model client.
-        from orchestrator.llm.travel import travel_llm_planner
+        from domains.travel.llm_planner import travel_llm_planner
 
         return travel_llm_planner()
     city_of, siblings = _airport_maps()
@@ -59,8 +59,8 @@ def travel_synthesizer(context: Context) -> Synthesizer:
     """The itinerary; from the board when an LLM planned, with prose when a model is named."""
     if not use_llm_planner(context) and not use_llm_synthesizer(context):
         return ItinerarySynthesizer()
+    from domains.travel.llm_planner import board_itinerary_synthesizer
     from orchestrator.llm.synthesizer import LLMSynthesizer
-    from orchestrator.llm.travel import board_itinerary_synthesizer
 
     itinerary: Synthesizer = (
         board_itinerary_synthesizer() if use_llm_planner(context) else ItinerarySynthesizer()

@@ -44,8 +44,8 @@ async def run(args: argparse.Namespace) -> int:
     if not model_configured(context):
         raise UserError(NO_MODEL_HELP)
     # Imported here: the model client loads only when a model is configured.
+    from domains.travel.extract import TripNotUnderstood, extract_trip
     from orchestrator.llm.models import ModelCallFailed, ModelUnavailable
-    from orchestrator.llm.trip import TripNotUnderstood, extract_trip
 
     window = await asyncio.to_thread(inventory_window, data_dir)
     print(f"reading the request with {model_name(context, 'planner')}...", file=sys.stderr)

@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
+from domains.travel.extract import extract_trip
 from domains.travel.inventory import Inventory
 from domains.travel.models import Leg, TripRequest
 from domains.travel.policy import EARLY_ARRIVAL_HOUR, MIN_CONNECTION, cars_needed, stay_dates
 from domains.travel.workers.search_common import DEFAULT_LIMIT, MAX_LIMIT
 from graph import build_graph
-from orchestrator.llm.trip import extract_trip
 from orchestrator.runner import drive, run_config
 from orchestrator.testing.scripted_openai import ScriptedOpenAI
 from tests.integration.llm.support import add, finish, llm_context, log_kinds, prompt_of, run, task

@@ -12,11 +12,11 @@ from datetime import date
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from domains.travel import prompts
 from domains.travel.inventory import AIRPORTS
 from domains.travel.models import TripRequest
 from domains.travel.request import TripInputError, check_trip
 from orchestrator.context import Context
-from orchestrator.llm import prompts
 from orchestrator.llm.models import open_chat_model
 from orchestrator.llm.planner import clip
 from state import Usage

@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from domains.travel import prompts
 from domains.travel.itinerary import ItinerarySynthesizer
 from domains.travel.models import TripRequest
 from domains.travel.policy import (
@@ -35,7 +36,6 @@ from domains.travel.policy import (
 from domains.travel.workers.book import BookInput
 from domains.travel.workers.cancel import CancelInput
 from domains.travel.workers.search_common import DEFAULT_LIMIT, MAX_LIMIT
-from orchestrator.llm import prompts
 from orchestrator.llm.planner import LLMPlanner, clip
 from orchestrator.planning import NewTask, PlanUpdate, PlanView
 from state import Task, TaskResult
