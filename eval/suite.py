@@ -1,9 +1,9 @@
 """The scenario suite: each trip planned by the LLM planner and the rules, judged by the verifier.
 
 Scenarios (each on a private copy of one inventory, dates inside its window):
-round trip, three legs, tight budget, red-eye, sold out, unserved route (needs a connection,
-which the workers do not offer yet: expected to end partial or failed, honestly), nine
-travellers (rooms and cars for nine), and an impossible request (a budget no trip fits).
+round trip, three legs, tight budget, red-eye, sold out, unserved route (flown as a one-stop
+connection through a hub), nine travellers (rooms and cars for nine), and an impossible request
+(a budget no trip fits).
 
 Success is the verifier's: the run's status equals the scenario's expected status (`completed`
 for a plannable trip; anything but `completed` for the impossible ones). Each row also gives the
@@ -147,6 +147,7 @@ async def run_one(
 ) -> tuple[Row, dict[str, Any]]:
     from langgraph.checkpoint.memory import InMemorySaver
 
+    from domains.travel.domain import travel_domain
     from graph import build_graph
     from orchestrator.context import Context
     from orchestrator.runner import drive, run_config
@@ -158,7 +159,7 @@ async def run_one(
     fields: dict[str, Any] = {"planner": planner, "data_dir": str(data_dir), "approval": "auto"}
     fields.update(overrides or {})
     context = Context(**fields)
-    graph = build_graph(checkpointer=InMemorySaver())
+    graph = build_graph(travel_domain(), checkpointer=InMemorySaver())
     started = time.perf_counter()
     outcome = await drive(
         graph,
@@ -177,7 +178,7 @@ async def run_one(
         status=status,
         success=_met(scenario.expect, status),
         rounds=int(values.get("round") or 0),
-        calls=len(usage),
+        calls=sum(int(u.get("calls", 1)) for u in usage),
         prompt_tokens=sum(int(u["prompt_tokens"]) for u in usage),
         completion_tokens=sum(int(u["completion_tokens"]) for u in usage),
         cost_usd=round(sum(costs), 4) if costs else None,

@@ -7,16 +7,21 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
+from domains.travel.models import TripRequest
 from domains.travel.planner import label_and_price
 from domains.travel.policy import (
     MIN_CONNECTION,
     arrival,
     car_seats,
+    connects,
     departure,
     lands_early,
     utc,
 )
 from domains.travel.verifier import CITY_OF
+from domains.travel.wishes import car_need
 from state import Task, TaskResult
 
 
@@ -51,13 +56,20 @@ def _keeps_plan(
         if utc(departure(dict(other))) >= utc(arrival(dict(planned))):
             if utc(arrival(dict(option))) + MIN_CONNECTION > utc(departure(dict(other))):
                 return False
-        elif utc(departure(dict(option))) < utc(arrival(dict(other))) + MIN_CONNECTION:
-            return False
+            if connects(dict(planned), dict(other)) and not connects(dict(option), dict(other)):
+                return False  # the first flight of a connection: the second must still connect
+        else:
+            too_soon = utc(departure(dict(option))) < utc(arrival(dict(other))) + MIN_CONNECTION
+            # The second flight of a connection must still connect with the first.
+            if too_soon or (
+                connects(dict(other), dict(planned)) and not connects(dict(other), dict(option))
+            ):
+                return False
     return True
 
 
 def _alternatives(
-    task: Task, batch: Sequence[Task], found: _Found, travelers: int
+    task: Task, batch: Sequence[Task], found: _Found, travelers: int, trip: TripRequest | None
 ) -> list[dict[str, Any]]:
     """Other options of the search that found the task's item, cheapest first, priced in total
     for the same quantity: only those with enough left and, for a flight, that keep the rest of
@@ -71,8 +83,15 @@ def _alternatives(
     search = next((s for s in found.searches if any(o["id"] == item_id for o in s)), [])
     others = [o for o in search if o["id"] != item_id and _enough(o, quantity)]
     if kind == "car":
-        # The same number of cars of another class must still seat everyone.
-        others = [o for o in others if quantity * car_seats(str(o["car_class"])) >= travelers]
+        # The same number of cars of another class must still seat everyone, unless that
+        # number is the count a wish asks for there.
+        need = car_need(trip, CITY_OF.get(str(planned["airport"]), "")) if trip else None
+        others = [
+            o
+            for o in others
+            if (need is not None and need.fits(str(o["car_class"]), quantity, travelers))
+            or quantity * car_seats(str(o["car_class"])) >= travelers
+        ]
     if kind == "flight":
         flights = [
             options[str(t["inputs"]["item_id"])]
@@ -110,12 +129,47 @@ def _found(results: Mapping[str, TaskResult]) -> _Found:
     return _Found(searches, {str(o["id"]): o for listed in searches for o in listed})
 
 
+def _connections(
+    batch: Sequence[Task], options: Mapping[str, dict[str, Any]], request: Mapping[str, Any]
+) -> dict[str, str]:
+    """The flight bookings of the batch that are halves of a one-stop connection, each mapped
+    to its other half: a flight from a leg's origin to a hub, and one from that hub on to the
+    leg's destination that connects with it (`policy.connects`)."""
+    flights = {
+        t["id"]: flight
+        for t in batch
+        if t["worker"] == "book"
+        and t["inputs"].get("kind") == "flight"
+        and (flight := options.get(str(t["inputs"].get("item_id"))))
+    }
+    ends = {
+        (CITY_OF.get(str(leg.get("origin")), ""), CITY_OF.get(str(leg.get("destination")), ""))
+        for leg in request.get("legs") or []
+        if isinstance(leg, Mapping)
+    }
+    pairs: dict[str, str] = {}
+    for a_id, a in flights.items():
+        for b_id, b in flights.items():
+            route = (CITY_OF.get(str(a["origin"])), CITY_OF.get(str(b["destination"])))
+            hub = CITY_OF.get(str(a["destination"]))
+            if route in ends and hub not in route and connects(a, b):
+                pairs.setdefault(a_id, b_id)
+                pairs.setdefault(b_id, a_id)
+    return pairs
+
+
 def _requires(
-    task: Task, batch: Sequence[Task], options: Mapping[str, dict[str, Any]]
+    task: Task,
+    batch: Sequence[Task],
+    options: Mapping[str, dict[str, Any]],
+    connections: Mapping[str, str] | None = None,
 ) -> list[str]:
     """The flight bookings of the batch that a stay or a rental follows from: those landing in
-    its city the day it starts (or the day after, for the night before a red-eye landing)."""
+    its city the day it starts (or the day after, for the night before a red-eye landing). A
+    flight of a connection requires the other: half a connection is no leg."""
     inputs = task["inputs"]
+    if connections and task["id"] in connections:
+        return [connections[task["id"]]]
     mine = options.get(str(inputs.get("item_id")))
     if task["worker"] != "book" or inputs.get("kind") not in ("hotel", "car") or mine is None:
         return []
@@ -141,6 +195,11 @@ def describe_bookings(
     items = []
     found = _found(results)
     travelers = int((request or {}).get("travelers") or 1)
+    try:
+        trip: TripRequest | None = TripRequest.model_validate(request or {})
+    except ValidationError:
+        trip = None
+    connections = _connections(batch, found.by_id, request or {})
     for task in batch:
         inputs = task["inputs"]
         item: dict[str, Any] = {"task_id": task["id"], "action": task["worker"]}
@@ -149,8 +208,8 @@ def describe_bookings(
                 kind=inputs["kind"],
                 label=inputs["label"],
                 price=inputs["price"],
-                alternatives=_alternatives(task, batch, found, travelers),
-                requires=_requires(task, batch, found.by_id),
+                alternatives=_alternatives(task, batch, found, travelers, trip),
+                requires=_requires(task, batch, found.by_id, connections),
             )
         else:
             item.update(kind="cancellation", label=f"cancel booking {inputs['ref']}", price=0.0)

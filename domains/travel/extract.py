@@ -14,15 +14,15 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from domains.travel import prompts
 from domains.travel.inventory import AIRPORTS
-from domains.travel.models import TripRequest
+from domains.travel.models import SAID_CHARS, TripRequest
 from domains.travel.request import TripInputError, check_trip
 from orchestrator.context import Context
 from orchestrator.llm.models import open_chat_model
 from orchestrator.llm.planner import clip
 from state import Usage
 
-TEXT_CHARS = 2000
-"""Longest request text sent to the model; a trip fits in far less."""
+TEXT_CHARS = SAID_CHARS
+"""Longest request text sent to the model (and kept in `said`); a trip fits in far less."""
 
 
 class TripNotUnderstood(Exception):

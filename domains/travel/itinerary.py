@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from domains.travel.policy import departure, utc
 from domains.travel.verifier import label, money
 from orchestrator.planning import SynthesisView
 from state import Answer, Usage
@@ -95,7 +96,9 @@ def itinerary_data(view: SynthesisView) -> dict[str, Any]:
     live = [b for b in bookings if b["status"] == "confirmed"]
     extra_nights = {(s["city"], s["check_in"]) for s in facts.get("stays", []) if s["extra_night"]}
     by_time = {
-        "flight": lambda b: b["details"]["depart_local"],
+        # In UTC: local clocks can run backwards across time zones (a connection over the
+        # date line leaves its hub at an earlier local time than it left its origin).
+        "flight": lambda b: utc(departure(b["details"])).isoformat(),
         "hotel": lambda b: b["details"]["check_in"],
         "car": lambda b: b["details"]["pick_up"],
     }
@@ -106,6 +109,7 @@ def itinerary_data(view: SynthesisView) -> dict[str, Any]:
     request = view.request or {}
     return {
         "legs": [_flight(b) for b in of("flight")],
+        "connections": [dict(c) for c in facts.get("connections", [])],
         "hotels": [_hotel(b, extra_nights) for b in of("hotel")],
         "cars": [_car(b) for b in of("car")],
         "cancelled": [
@@ -132,6 +136,16 @@ def _n(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def _connection_line(c: Mapping[str, Any]) -> str:
+    """'Leg 1 SFO → ORD → BCN: connection at ORD, 2 h 05 min (overnight, no hotel at ORD)'."""
+    wait = int(c["layover_min"])
+    night = f"; overnight, no hotel booked at {c['hub']}" if c["overnight"] else ""
+    return (
+        f"Leg {c['leg']} {' → '.join(c['route'])}: connection at {c['hub']}, "
+        f"{wait // 60} h {wait % 60:02d} min{night}"
+    )
+
+
 def render_itinerary(data: Mapping[str, Any], status: str, reason: str) -> str:
     lines = [f"Trip status: {status.upper()} - {reason}"]
     said = data.get("planner_said") or ""
@@ -141,10 +155,15 @@ def render_itinerary(data: Mapping[str, Any], status: str, reason: str) -> str:
     lines.append("")
     if data["legs"]:
         lines.append("Flights (local times):")
+    connection_of = {ref: c for c in data.get("connections") or [] for ref in c["bookings"]}
     for leg in data["legs"]:
+        joined = connection_of.get(leg["booking"])
+        indent = "    " if joined else "  "
+        if joined and joined["bookings"][0] == leg["booking"]:
+            lines.append(f"  {_connection_line(joined)}")
         night = "  red-eye" if leg["red_eye"] else ""
         lines.append(
-            f"  {leg['flight_no']:<8} {leg['origin']} {_when(leg['depart_local'])} -> "
+            f"{indent}{leg['flight_no']:<8} {leg['origin']} {_when(leg['depart_local'])} -> "
             f"{leg['destination']} {_when(leg['arrive_local'])}  x{leg['travelers']}  "
             f"{money(leg['cost'])}{night}  [{leg['booking']} {leg['booking_status']}]"
         )

@@ -7,9 +7,9 @@ stored in checkpoints as plain dicts and re-validated at node boundaries.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 Cabin = Literal["economy", "premium", "business"]
@@ -100,18 +100,88 @@ class Leg(BaseModel):
     date: date
 
 
+MAX_LEGS = 8
+"""The most flight legs one trip request holds."""
+MAX_WISHES = 8
+"""The most per-destination car (or hotel) wishes one trip request holds."""
+NOTE_CHARS = 200
+"""The longest note: one short phrase."""
+SAID_CHARS = 2000
+"""The longest request text kept in `said` (and sent to a model to read)."""
+
+Note = Annotated[str, StringConstraints(max_length=NOTE_CHARS)]
+AirportCode = Annotated[str, StringConstraints(min_length=3, max_length=3)]
+
+
+class CarWish(BaseModel):
+    """A rental car wanted at one destination of the trip (and only there, unless `car`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    airport: AirportCode = Field(
+        description="IATA code of an airport of the destination city, e.g. 'FCO' for Rome (any "
+        "airport of the city names the city)."
+    )
+    car_class: CarClass | None = Field(
+        default=None, description="The class wanted there; null: the trip's car_class."
+    )
+    count: int | None = Field(
+        default=None,
+        ge=1,
+        le=9,
+        description="How many cars, when the request says; null: enough seats for every traveller.",
+    )
+
+
+class HotelWish(BaseModel):
+    """What is wanted of the stay at one destination: a hotel tier, or no hotel at all."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    airport: AirportCode = Field(
+        description="IATA code of an airport of the destination city (any airport of the city "
+        "names the city)."
+    )
+    tier: int | None = Field(
+        default=None, ge=1, le=5, description="Stars wanted there; null: the trip's hotel_tier."
+    )
+    wanted: bool = Field(
+        default=True,
+        description="False: no hotel there (e.g. staying with friends); nothing is booked and "
+        "none is required.",
+    )
+
+
 class TripRequest(BaseModel):
     """The structured trip the offline CLI fills and the LLM extracts from free text."""
 
-    legs: list[Leg] = Field(min_length=1, description="Flight legs in travel order.")
+    legs: list[Leg] = Field(
+        min_length=1, max_length=MAX_LEGS, description="Flight legs in travel order."
+    )
     travelers: int = Field(default=1, ge=1, le=9)
     budget: float | None = Field(
         default=None, ge=0, allow_inf_nan=False, description="Total budget in USD (finite)."
     )
     cabin: Cabin = "economy"
     hotel_tier: int = Field(default=3, ge=1, le=5, description="Preferred hotel stars.")
-    car: bool = Field(default=False, description="Rent a car at each destination.")
+    car: bool = Field(
+        default=False,
+        description="Rent a car at every destination (of car_class, seats for all). For cars at "
+        "some destinations only, or a number of cars, leave it false and list them in cars.",
+    )
     car_class: CarClass = "compact"
+    cars: list[CarWish] = Field(
+        default_factory=list,
+        max_length=MAX_WISHES,
+        description="Cars wanted at some destinations only, one entry per destination (e.g. "
+        "'a car only in Paris', 'two SUVs in Rome'). No car is booked where none is listed.",
+    )
+    hotels: list[HotelWish] = Field(
+        default_factory=list,
+        max_length=MAX_WISHES,
+        description="A hotel tier wanted at one destination, or no hotel there; every other "
+        "destination gets a hotel_tier hotel.",
+    )
     open_jaw: bool = Field(
         default=False,
         description="The legs need not connect: a leg may leave from somewhere other than where "
@@ -119,7 +189,7 @@ class TripRequest(BaseModel):
         "Without it, every leg must start where the previous leg ended.",
     )
 
-    notes: list[str] = Field(
+    notes: list[Note] = Field(
         default_factory=list,
         max_length=8,
         description="What the request asks that no other field holds, one short phrase each "
@@ -128,6 +198,7 @@ class TripRequest(BaseModel):
     )
     said: SkipJsonSchema[str | None] = Field(
         default=None,
+        max_length=SAID_CHARS,
         description="The traveller's request in their own words, as typed (set by the reader, "
         "not by the model).",
     )
@@ -149,6 +220,17 @@ class TripRequest(BaseModel):
         for leg in self.legs:
             if leg.origin.upper() == leg.destination.upper():
                 raise ValueError(f"leg {leg.origin}-{leg.destination} goes nowhere")
+        if self.car and self.cars:
+            raise ValueError(
+                "car (a car at every destination) and cars (cars at some destinations) are both "
+                "given: list every destination that needs a car in cars and leave car false, or "
+                "give car alone"
+            )
+        for what, wishes in (("cars", self.cars), ("hotels", self.hotels)):
+            airports = [w.airport.upper() for w in wishes]
+            twice = sorted({a for a in airports if airports.count(a) > 1})
+            if twice:
+                raise ValueError(f"{what}: {', '.join(twice)} listed twice: one entry per place")
         return self
 
     @property

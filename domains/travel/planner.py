@@ -25,7 +25,21 @@ from typing import Any
 from pydantic import ValidationError
 
 from domains.travel.models import TripRequest
-from domains.travel.policy import cars_needed, choose_flight, stay_dates, tier_order
+from domains.travel.policy import (
+    MAX_CONNECTION,
+    MIN_CONNECTION,
+    arrival,
+    cars_needed,
+    choose_connection,
+    choose_flight,
+    connects,
+    layover,
+    overnight_connection,
+    stay_dates,
+    tier_order,
+)
+from domains.travel.wishes import car_need, hotel_tier
+from domains.travel.workers.cancel import REASON_CHARS
 from orchestrator.planning import Finish, NewTask, PlanOutcome, PlanUpdate, PlanView
 
 Notes = dict[str, Any]
@@ -37,6 +51,11 @@ the run ends and reports the booking as still confirmed."""
 
 def _money(amount: float) -> str:
     return f"${amount:,.0f}"
+
+
+def _hm(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes % 60 else f"{minutes // 60} h"
 
 
 class TravelRulesPlanner:
@@ -148,8 +167,20 @@ class _Round:
 
     def _flights_around(self, leg: int) -> list[str]:
         """The searches behind the flights that land before, and leave after, stay `leg`."""
-        legs = self.notes["legs"]
-        return [s for i in (leg, leg + 1) for s in self._source(legs[i]["choice"])]
+        return [s for f in (self._landing(leg), self._leaving(leg + 1)) for s in self._source(f)]
+
+    def _landing(self, i: int) -> dict[str, Any]:
+        """The flight that ends leg `i`: its only flight, or the second of a connection."""
+        state = self.notes["legs"][i]
+        return dict(state.get("onward") or state["choice"])
+
+    def _leaving(self, i: int) -> dict[str, Any]:
+        """The flight that starts leg `i`."""
+        return dict(self.notes["legs"][i]["choice"])
+
+    @staticmethod
+    def _segments(state: dict[str, Any]) -> list[dict[str, Any]]:
+        return [state["choice"], *([state["onward"]] if state.get("onward") else [])]
 
     def _added_as_tasks(self) -> list[dict[str, Any]]:
         return [
@@ -172,7 +203,9 @@ class _Round:
 
     # -- phase 1: flights --------------------------------------------------------------------
 
-    def _flight_search(self, i: int, origin: str, destination: str, day: date, why: str) -> str:
+    def _flight_search(
+        self, i: int, origin: str, destination: str, day: date, why: str, name: str = ""
+    ) -> str:
         inputs = {
             "origin": origin,
             "destination": destination,
@@ -181,7 +214,7 @@ class _Round:
             "cabin": self.trip.cabin,
             "max_results": 6,
         }
-        return self._task(f"flights-{i + 1}", "search_flights", inputs, why)
+        return self._task(name or f"flights-{i + 1}", "search_flights", inputs, why)
 
     def _flights(self) -> None:
         legs = self.notes["legs"]
@@ -196,14 +229,24 @@ class _Round:
             )
             return
         for i, state in enumerate(legs):
+            # A route not served is known from its first search: its connection (and a direct
+            # flight from the city's other airports) is searched at once, whatever the legs
+            # before it still wait for.
+            hubs = [] if state["choice"] or state.get("connection") else self._unserved_hubs(state)
+            if hubs:
+                leg = self.trip.legs[i]
+                if self.siblings.get(leg.origin) or self.siblings.get(leg.destination):
+                    self._widen_leg(i)
+                self._start_connection(i, hubs)
+        for i, state in enumerate(legs):
             if state["choice"] is not None:
                 continue
             found = [self._options(t) for t in state["searches"]]
             if any(f is None for f in found):
                 return  # still searching
-            previous = legs[i - 1]["choice"] if i else None
-            if i and previous is None:
+            if i and legs[i - 1]["choice"] is None:
                 return
+            previous = self._landing(i - 1) if i else None
             options = [o for f in found for o in (f or [])]
             choice = choose_flight(
                 options,
@@ -214,6 +257,10 @@ class _Round:
             if choice is not None:
                 state["choice"] = choice
                 self.decisions.append(self._describe_flight_choice(i, choice, len(options)))
+                continue
+            if state.get("connection"):
+                if not self._connect_leg(i, previous):
+                    return  # still searching, or the run ends without a connection
                 continue
             if state.get("widened"):
                 self.finish = Finish(
@@ -242,37 +289,189 @@ class _Round:
             f"{_money(choice['price'])} per traveller ({rule} of {n}){moved}"
         )
 
+    def _unserved_hubs(self, state: dict[str, Any]) -> list[str]:
+        """The hubs the leg's as-asked search offers when no flight is scheduled on the route
+        (not served, rather than sold out); [] otherwise."""
+        found = self.view.output_of(state["searches"][0]) or {}
+        return [str(h) for h in found.get("hubs") or []] if found.get("scheduled") == 0 else []
+
+    def _start_connection(self, i: int, hubs: list[str]) -> None:
+        leg = self.trip.legs[i]
+        self.notes["legs"][i]["connection"] = {
+            "hubs": hubs,
+            "first": {hub: [self._first_segment_search(i, hub, leg.date)] for hub in hubs},
+            "second": {},
+            "widened": False,
+        }
+        self.decisions.append(
+            f"leg {i + 1}: no flight is scheduled {leg.origin}->{leg.destination} around "
+            f"{leg.date} (the route is not served, not sold out); searching one-stop "
+            f"connections via {', '.join(hubs)}"
+        )
+
+    def _first_segment_search(self, i: int, hub: str, day: date) -> str:
+        origin = self.trip.legs[i].origin
+        name = f"flights-{i + 1}-{origin}-{hub}"
+        return self._flight_search(i, origin, hub, day, f"first segment via {hub}", name)
+
+    def _connection_options(
+        self, state: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The first and the second segments the leg's connection searches found. `first` holds
+        each hub's searches of the first segment, `second` each hub's of the onward flight by
+        day (a day is searched once)."""
+        connection = state["connection"]
+        firsts = [o for ts in connection["first"].values() for t in ts for o in self._found(t)]
+        seconds = [
+            o for ts in connection["second"].values() for t in ts.values() for o in self._found(t)
+        ]
+        return firsts, seconds
+
+    def _found(self, task_id: str) -> list[dict[str, Any]]:
+        return self._options(task_id) or []
+
+    def _connect_leg(self, i: int, previous: dict[str, Any] | None) -> bool:
+        """One step of a one-stop leg: the first segments on the leg's day, then the onward
+        flights on the days those land and the day after, then the best pair
+        (`policy.choose_connection`); without one, first segments a day either side once. True
+        once the leg has its two flights."""
+        leg = self.trip.legs[i]
+        state = self.notes["legs"][i]
+        connection = state["connection"]
+        if any(self._options(t) is None for ts in connection["first"].values() for t in ts):
+            return False
+        searched = False
+        for hub, ids in connection["first"].items():
+            fitting = [
+                o
+                for t in ids
+                for o in self._options(t) or []
+                if choose_flight([o], self.trip.travelers, after=previous) is not None
+            ]
+            lands = {arrival(o).date() for o in fitting}
+            onward = connection["second"].setdefault(hub, {})
+            for day in sorted({d + timedelta(days=n) for d in lands for n in (0, 1)}):
+                if day.isoformat() in onward:
+                    continue
+                name = f"flights-{i + 1}-{hub}-{leg.destination}"
+                onward[day.isoformat()] = self._flight_search(
+                    i, hub, leg.destination, day, f"second segment via {hub}", name
+                )
+                searched = True
+        if searched:
+            self.decisions.append(
+                f"leg {i + 1}: first segments with seats via "
+                f"{', '.join(h for h, ts in connection['second'].items() if ts)}; searching the "
+                f"onward flights to {leg.destination} on the days they land and the day after"
+            )
+            return False
+        if any(
+            self._options(t) is None for ts in connection["second"].values() for t in ts.values()
+        ):
+            return False
+        firsts, seconds = self._connection_options(state)
+        pair = choose_connection(
+            firsts,
+            seconds,
+            self.trip.travelers,
+            after=previous,
+            cheapest=self.notes["cheapest_flights"],
+        )
+        if pair is None and not connection["widened"]:
+            connection["widened"] = True
+            for hub, ids in connection["first"].items():
+                for day in (leg.date - timedelta(days=1), leg.date + timedelta(days=1)):
+                    ids.append(self._first_segment_search(i, hub, day))
+            self.decisions.append(
+                f"leg {i + 1}: no connection via {', '.join(connection['hubs'])} on {leg.date}; "
+                "searching first segments a day earlier and a day later"
+            )
+            return False
+        if pair is None:
+            self.finish = Finish(
+                status="partial",
+                reason=f"no flight for leg {i + 1} ({leg.origin}->{leg.destination}) around "
+                f"{leg.date}: the route is not served, and no one-stop connection via "
+                f"{', '.join(connection['hubs'])} has seats for everyone and "
+                f"{_hm(MIN_CONNECTION)} to {_hm(MAX_CONNECTION)} to connect, even a day "
+                "either side",
+            )
+            return False
+        state["choice"], state["onward"] = pair
+        self.decisions.append(self._describe_connection_choice(i, *pair))
+        return True
+
+    def _describe_connection_choice(
+        self, i: int, first: dict[str, Any], second: dict[str, Any]
+    ) -> str:
+        rule = "cheapest fares" if self.notes["cheapest_flights"] else "best price for the time"
+        night = " (overnight at the hub, no hotel booked there)"
+        return (
+            f"leg {i + 1}: chose a connection {first['origin']} -> {first['destination']} -> "
+            f"{second['destination']}: {first['flight_no']} departing "
+            f"{first['depart_local'][:16]} arriving {first['arrive_local'][:16]}, then "
+            f"{second['flight_no']} departing {second['depart_local'][:16]} arriving "
+            f"{second['arrive_local'][:16]} ({_hm(layover(first, second))} to connect"
+            f"{night if overnight_connection(first, second) else ''}), "
+            f"{_money(first['price'] + second['price'])} per traveller ({rule})"
+        )
+
     def _widen_leg(self, i: int) -> None:
         leg = self.trip.legs[i]
         state = self.notes["legs"][i]
         state["widened"] = True
-        tries: list[tuple[str, str, date, str]] = [
-            (leg.origin, leg.destination, leg.date - timedelta(days=1), "a day earlier"),
-            (leg.origin, leg.destination, leg.date + timedelta(days=1), "a day later"),
-        ]
+        unserved = bool(self._unserved_hubs(state))
+        tries: list[tuple[str, str, date, str]] = []
+        if not unserved:
+            # A route that is not served at all is not served a day either side.
+            tries += [
+                (leg.origin, leg.destination, leg.date - timedelta(days=1), "a day earlier"),
+                (leg.origin, leg.destination, leg.date + timedelta(days=1), "a day later"),
+            ]
         for alt in self.siblings.get(leg.origin, []):
             tries.append((alt, leg.destination, leg.date, f"from {alt}"))
         for alt in self.siblings.get(leg.destination, []):
             tries.append((leg.origin, alt, leg.date, f"to {alt}"))
         for origin, destination, day, why in tries:
             state["searches"].append(self._flight_search(i, origin, destination, day, why))
+        route = f"{leg.origin}->{leg.destination}"
+        why = f"{route} is not served" if unserved else f"no seats {route}"
         self.decisions.append(
-            f"leg {i + 1}: no seats {leg.origin}->{leg.destination} on {leg.date}; searching "
-            + ", ".join(t[3] for t in tries)
+            f"leg {i + 1}: {why} on {leg.date}; searching " + ", ".join(t[3] for t in tries)
         )
 
     # -- phase 2: stays and cars -------------------------------------------------------------
 
     def _plan_stays(self) -> None:
-        legs = [s["choice"] for s in self.notes["legs"]]
         stays: list[dict[str, Any]] = []
         cars: list[dict[str, Any]] = []
-        for i in range(len(legs) - 1):
-            landing, leaving = legs[i], legs[i + 1]
+        for i in range(len(self.notes["legs"]) - 1):
+            landing, leaving = self._landing(i), self._leaving(i + 1)
             check_in, check_out, early = stay_dates(landing, leaving)
             city = self.city_of.get(landing["destination"], landing["destination"])
             if check_out <= check_in:
                 self.decisions.append(f"no hotel in {city}: the next flight leaves the same day")
+                continue
+            tier = hotel_tier(self.trip, city)
+            need = car_need(self.trip, city)
+            if need is not None:
+                pick_up = landing["arrive_local"][:10]
+                cars.append(
+                    {
+                        "airport": landing["destination"],
+                        "pick_up": pick_up,
+                        "drop_off": max(check_out.isoformat(), pick_up),
+                        "classes": [need.car_class, None],
+                        "count": need.count,
+                        "searches": [],
+                        "choice": None,
+                        "leg": i,
+                    }
+                )
+            elif self.trip.cars:
+                self.decisions.append(f"no car in {city}: the request asks for none there")
+            if tier is None:
+                self.decisions.append(f"no hotel in {city}: the request asks for none there")
                 continue
             if early:
                 self.decisions.append(
@@ -285,26 +484,13 @@ class _Round:
                     "city": city,
                     "check_in": check_in.isoformat(),
                     "check_out": check_out.isoformat(),
-                    "tiers": tier_order(self.trip.hotel_tier),
+                    "tiers": tier_order(tier),
                     "searches": [],
                     "choice": None,
                     "leg": i,
                     "extra_night": early,
                 }
             )
-            if self.trip.car:
-                pick_up = landing["arrive_local"][:10]
-                cars.append(
-                    {
-                        "airport": landing["destination"],
-                        "pick_up": pick_up,
-                        "drop_off": max(check_out.isoformat(), pick_up),
-                        "classes": [self.trip.car_class, None],
-                        "searches": [],
-                        "choice": None,
-                        "leg": i,
-                    }
-                )
         self.notes["stays"], self.notes["cars"] = stays, cars
 
     def _hotel_search(self, stay: dict[str, Any]) -> None:
@@ -390,11 +576,11 @@ class _Round:
             if car["choice"] is not None or car.get("dropped"):
                 continue
             found = self._options(car["searches"][-1])
-            options = None if found is None else self._cars_that_carry_everyone(found)
+            options = None if found is None else self._cars_that_fit(car, found)
             if options is None:
                 waiting = True
             elif options:
-                car["choice"] = min(options, key=self._car_cost)
+                car["choice"] = min(options, key=lambda o: self._car_cost(car, o))
             elif car.get("fallback"):
                 kept_car: dict[str, Any] = car.pop("fallback")
                 car["choice"] = kept_car
@@ -412,11 +598,12 @@ class _Round:
             else:
                 car["dropped"] = True
                 seen = ", ".join(f"{o['car_class']} ({o['cars_left']} left)" for o in found or [])
-                why = (
-                    f"none carries {self.trip.travelers} travellers with the cars left: {seen}"
-                    if found
-                    else "none free for those dates"
+                wanted = (
+                    f"{car['count']} cars are left"
+                    if car.get("count")
+                    else f"carries {self.trip.travelers} travellers with the cars left"
                 )
+                why = f"no class {wanted}: {seen}" if found else "none free for those dates"
                 self.decisions.append(
                     f"no car at {car['airport']} {car['pick_up']}..{car['drop_off']}: {why}; "
                     "continuing without one"
@@ -424,21 +611,28 @@ class _Round:
         if not waiting:
             self.notes["phase"] = "budget"
 
-    def _cars_that_carry_everyone(self, options: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Car options of which enough are left to seat every traveller."""
-        return [
-            o for o in options if o["cars_left"] >= cars_needed(o["car_class"], self.trip.travelers)
-        ]
+    def _car_quantity(self, car: dict[str, Any], option: dict[str, Any]) -> int:
+        """Cars of `option` to book for the rental `car`: the count asked for there, or
+        enough seats for every traveller."""
+        count = car.get("count")
+        return int(count) if count else cars_needed(option["car_class"], self.trip.travelers)
 
-    def _car_cost(self, option: dict[str, Any]) -> float:
-        return float(option["total_price"]) * cars_needed(option["car_class"], self.trip.travelers)
+    def _cars_that_fit(
+        self, car: dict[str, Any], options: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Car options of which enough are left for the rental `car` (`_car_quantity`)."""
+        return [o for o in options if o["cars_left"] >= self._car_quantity(car, o)]
+
+    def _car_cost(self, car: dict[str, Any], option: dict[str, Any]) -> float:
+        return float(option["total_price"]) * self._car_quantity(car, option)
 
     # -- phase 3: budget ---------------------------------------------------------------------
 
     def _total(self) -> float:
-        flights = sum(s["choice"]["price"] for s in self.notes["legs"]) * self.trip.travelers
+        fares = sum(f["price"] for s in self.notes["legs"] for f in self._segments(s))
+        flights = fares * self.trip.travelers
         hotels = sum(s["choice"]["total_price"] for s in self.notes["stays"])
-        cars = sum(self._car_cost(c["choice"]) for c in self.notes["cars"] if c["choice"])
+        cars = sum(self._car_cost(c, c["choice"]) for c in self.notes["cars"] if c["choice"])
         return float(flights + hotels + cars)
 
     def _budget(self) -> None:
@@ -497,6 +691,18 @@ class _Round:
         changed = False
         previous = None
         for i, state in enumerate(self.notes["legs"]):
+            if state.get("onward"):
+                firsts, seconds = self._connection_options(state)
+                pair = choose_connection(
+                    firsts, seconds, self.trip.travelers, after=previous, cheapest=True
+                )
+                current = (state["choice"]["id"], state["onward"]["id"])
+                if pair is not None and (pair[0]["id"], pair[1]["id"]) != current:
+                    state["choice"], state["onward"] = pair
+                    changed = True
+                    self.decisions.append(self._describe_connection_choice(i, *pair))
+                previous = state["onward"]
+                continue
             options = [o for t in state["searches"] for o in (self._options(t) or [])]
             cheapest = choose_flight(options, self.trip.travelers, after=previous, cheapest=True)
             if cheapest is not None and cheapest["id"] != state["choice"]["id"]:
@@ -530,12 +736,17 @@ class _Round:
 
     def _book(self) -> None:
         for i, state in enumerate(self.notes["legs"]):
+            if state.get("onward"):
+                # A connection: each flight its own booking, the two slots 'a' and 'b'.
+                for part, flight in zip("ab", self._segments(state), strict=True):
+                    self._book_task(f"flight-{i + 1}{part}", "flight", flight, self.trip.travelers)
+                continue
             self._book_task(f"flight-{i + 1}", "flight", state["choice"], self.trip.travelers)
         for stay in self.notes["stays"]:
             self._book_task(f"hotel-{stay['leg'] + 1}", "hotel", stay["choice"], self.trip.rooms)
         for car in self.notes["cars"]:
             if car["choice"]:
-                quantity = cars_needed(car["choice"]["car_class"], self.trip.travelers)
+                quantity = self._car_quantity(car, car["choice"])
                 self._book_task(f"car-{car['leg'] + 1}", "car", car["choice"], quantity)
         self.decisions.append(
             f"book {len(self.add)} items in one batch, total {_money(self.notes['total'])}"
@@ -604,18 +815,28 @@ class _Round:
         record = self.notes["bookings"][failed_id]
         slot: str = record["slot"]
         kind, index = slot.rsplit("-", 1)
-        i = int(index) - 1
+        part = index[-1] if index[-1] in "ab" else ""
+        i = int(index.rstrip("ab")) - 1
         options: list[dict[str, Any]]
         if kind == "flight":
             state = self.notes["legs"][i]
-            options = [o for t in state["searches"] for o in (self._options(t) or [])]
-            options = [o for o in options if self._fits_booked_plan(i, o)]
+            if part:
+                firsts, seconds = self._connection_options(state)
+                hub = state["choice"]["destination"]
+                options = [
+                    o
+                    for o in (firsts if part == "a" else seconds)
+                    if hub in (o["destination"], o["origin"])
+                ]
+            else:
+                options = [o for t in state["searches"] for o in (self._options(t) or [])]
+            options = [o for o in options if self._fits_booked_plan(i, o, part)]
         elif kind == "hotel":
             stay = next(s for s in self.notes["stays"] if s["leg"] == i)
             options = self._options(stay["searches"][-1]) or []
         else:
             car = next(c for c in self.notes["cars"] if c["leg"] == i)
-            options = self._cars_that_carry_everyone(self._options(car["searches"][-1]) or [])
+            options = self._cars_that_fit(car, self._options(car["searches"][-1]) or [])
         remaining = [o for o in options if o["id"] not in record["tried"]]
         if kind == "flight":
             remaining = [o for o in remaining if o["seats_left"] >= self.trip.travelers]
@@ -623,9 +844,14 @@ class _Round:
             return False
         price_key = "price" if kind == "flight" else "total_price"
         option = min(remaining, key=lambda o: o[price_key])
-        quantity = {"flight": self.trip.travelers, "hotel": self.trip.rooms}.get(
-            kind, cars_needed(str(option.get("car_class")), self.trip.travelers)
-        )
+        if kind == "car":
+            quantity = self._car_quantity(car, option)
+        else:
+            quantity = self.trip.travelers if kind == "flight" else self.trip.rooms
+        if kind == "flight":
+            # The plan now holds the replacement: a later replacement must fit it, not the
+            # flight that could not be booked.
+            self.notes["legs"][i]["onward" if part == "b" else "choice"] = option
         before = len(self.add)
         self._book_task(slot, kind, option, quantity)
         new_id = self.add[before].id if len(self.add) > before else None
@@ -639,24 +865,47 @@ class _Round:
         )
         return True
 
-    def _fits_booked_plan(self, i: int, option: dict[str, Any]) -> bool:
-        """Whether a replacement flight for leg `i` keeps the rest of the plan valid.
+    def _fits_booked_plan(self, i: int, option: dict[str, Any], part: str = "") -> bool:
+        """Whether a replacement flight for leg `i` keeps the rest of the plan valid (`part`:
+        '' for a leg's only flight, 'a' or 'b' for the first or second of a connection).
 
-        It must connect with the legs before and after it; every night it needs must still
-        have its room (the stay at its destination from landing, a red-eye's night before
-        included, and the stay it leaves until it departs: an unused night is fine, a night
-        without a room is not); and the cars on either side must still cover it. The rules are
-        the verifier's (`domains.travel.policy`).
+        It must connect with the flights before and after it (with the other half of its
+        connection by the connection rules); every night it needs must still have its room (the
+        stay at its destination from landing, a red-eye's night before included, and the stay
+        it leaves until it departs: an unused night is fine, a night without a room is not);
+        and the cars on either side must still cover it. The rules are the verifier's
+        (`domains.travel.policy`).
         """
         legs = self.notes["legs"]
-        before = legs[i - 1]["choice"] if i else None
-        if choose_flight([option], self.trip.travelers, after=before) is None:
+        travelers = self.trip.travelers
+        if option["seats_left"] < travelers:
             return False
-        after = legs[i + 1]["choice"] if i + 1 < len(legs) else None
-        if after is not None and choose_flight([after], 1, after=option) is None:
+        if part == "b":
+            if not connects(legs[i]["choice"], option):
+                return False
+        elif i and choose_flight([option], travelers, after=self._landing(i - 1)) is None:
             return False
+        after = self._leaving(i + 1) if i + 1 < len(legs) else None
+        if part == "a":
+            if not connects(option, legs[i]["onward"]):
+                return False
+        elif after is not None and choose_flight([after], 1, after=option) is None:
+            return False
+        if part != "b":
+            # It leaves the previous stay: that room and car must last until it departs.
+            leaving = option["depart_local"][:10]
+            left = next((s for s in self.notes["stays"] if s["leg"] == i - 1), None)
+            if left is not None and leaving > left["check_out"]:
+                return False
+            left_car = next(
+                (c for c in self.notes["cars"] if c["leg"] == i - 1 and c["choice"]), None
+            )
+            if left_car is not None and left_car["choice"]["drop_off"] < leaving:
+                return False
+        if part == "a":
+            return True
+        # It lands where the next stay begins: the room and car must be there from its landing.
         landing = option["arrive_local"][:10]
-        leaving = option["depart_local"][:10]
         stay = next((s for s in self.notes["stays"] if s["leg"] == i), None)
         if stay is not None and after is not None:
             check_in, check_out, _ = stay_dates(option, after)
@@ -665,14 +914,8 @@ class _Round:
                 and check_out.isoformat() <= stay["check_out"]
             ):
                 return False
-        left = next((s for s in self.notes["stays"] if s["leg"] == i - 1), None)
-        if left is not None and leaving > left["check_out"]:
-            return False
         car = next((c for c in self.notes["cars"] if c["leg"] == i and c["choice"]), None)
-        if car is not None and car["choice"]["pick_up"] > landing:
-            return False
-        left_car = next((c for c in self.notes["cars"] if c["leg"] == i - 1 and c["choice"]), None)
-        return not (left_car is not None and left_car["choice"]["drop_off"] < leaving)
+        return not (car is not None and car["choice"]["pick_up"] > landing)
 
     def _cancel_trip(self, failed_id: str) -> None:
         """Compensates: a flight or a stay that cannot be had leaves no trip, so every booking
@@ -688,7 +931,7 @@ class _Round:
                 release = self._task(
                     f"cancel-{record['slot']}",
                     "cancel",
-                    {"ref": ref, "reason": reason},
+                    {"ref": ref, "reason": reason[:REASON_CHARS]},
                     f"release {record['slot']}",
                     reuse=False,
                     after=[task_id],

@@ -8,8 +8,9 @@ from datetime import date, timedelta
 from pydantic import ValidationError
 
 from domains.travel.inventory import AIRPORTS
-from domains.travel.models import Leg, TripRequest
+from domains.travel.models import CarWish, HotelWish, Leg, TripRequest
 from domains.travel.services import existing_inventory
+from domains.travel.wishes import city_of
 
 WINDOW_DAYS = 365
 
@@ -70,6 +71,32 @@ def check_trip(trip: TripRequest, window: tuple[date, date]) -> None:
                 f"{leg.date} is outside the inventory window {window[0]} to {window[1]}: "
                 "pick dates inside it"
             )
+    check_wishes(trip, known)
+
+
+def check_wishes(trip: TripRequest, known: set[str]) -> None:
+    """Each car or hotel wish names a known airport of a city the trip stays in (lands in and
+    flies on from), once."""
+    stays = {city_of(leg.destination) for leg in trip.legs[:-1]}
+    for what, wishes in (("cars", trip.cars), ("hotels", trip.hotels)):
+        seen: set[str] = set()
+        for wish in wishes:
+            code = wish.airport.upper()
+            if code not in known:
+                raise TripInputError(
+                    f"{what}: unknown airport {wish.airport!r}: use the IATA code of an airport "
+                    "of the city, e.g. CDG for Paris (`orchestrator airports` lists them all)"
+                )
+            city = city_of(code)
+            if city not in stays:
+                where = ", ".join(sorted(stays)) or "nowhere: it has a single leg"
+                raise TripInputError(
+                    f"{what}: the trip does not stay in {city} ({code}); cars and hotels are "
+                    f"booked where it lands and flies on from: {where}"
+                )
+            if city in seen:
+                raise TripInputError(f"{what}: {city} is listed twice: one entry per city")
+            seen.add(city)
 
 
 def build_trip(
@@ -83,6 +110,8 @@ def build_trip(
     car_class: str,
     window: tuple[date, date],
     open_jaw: bool = False,
+    cars: list[CarWish] | None = None,
+    hotels: list[HotelWish] | None = None,
 ) -> TripRequest:
     if travelers < 1:
         raise TripInputError(f"--travelers must be at least 1, got {travelers}")
@@ -98,6 +127,8 @@ def build_trip(
                 "car": car,
                 "car_class": car_class,
                 "open_jaw": open_jaw,
+                "cars": [w.model_dump() for w in cars or []],
+                "hotels": [w.model_dump() for w in hotels or []],
             }
         )
     except ValidationError as exc:

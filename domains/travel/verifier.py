@@ -5,11 +5,18 @@ never the planner's notes, and checks, with the same date rules the offline plan
 (`domains.travel.policy`):
 - one live flight per leg, between the requested cities (a sibling airport is fine), departing on
   the requested day or one day either side, with a seat per traveller, each leg leaving at least
-  `MIN_CONNECTION` after the previous one lands;
+  `MIN_CONNECTION` after the previous one lands; or, for a leg, two live flights that make a
+  one-stop connection (`policy.connects`: origin -> hub, hub -> destination from the airport the
+  first lands at, `MIN_CONNECTION` to `MAX_CONNECTION` later), each its own booking with a seat
+  per traveller, the first leaving within the leg's days; nothing is asked of the hub (no
+  hotel, no car), and the stay at the destination follows the second flight;
 - a hotel room for every night between landing at a destination and leaving it (a flight that
-  lands before 06:00 needs the night before too), with enough rooms for the travellers;
-- when a car was asked for, a car wherever the trip stays, from the landing day to the leaving
-  day, with seats for every traveller;
+  lands before 06:00 needs the night before too), with enough rooms for the travellers, except
+  where a hotel wish says none is wanted;
+- a car where one is wanted (`domains.travel.wishes.car_need`: everywhere with `car`, else the
+  cities `cars` lists), from the landing day to the leaving day, with the number of cars asked
+  for, or else seats for every traveller; no car where none is wanted (one booked there is an
+  orphan);
 - the total of live bookings within the budget;
 - no live booking that is not part of the trip (an orphan: a replaced or stray item).
 Every sentence of the verdict is computed from what it read.
@@ -20,22 +27,27 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 
 from domains.travel.inventory import AIRPORTS
-from domains.travel.models import Booking, TripRequest
+from domains.travel.models import Booking, Leg, TripRequest
 from domains.travel.policy import (
+    MAX_CONNECTION,
     MIN_CONNECTION,
     arrival,
     car_seats,
+    connects,
     departure,
+    layover,
+    overnight_connection,
     stay_dates,
     utc,
 )
 from domains.travel.services import inventory_at
+from domains.travel.wishes import car_need, hotel_tier
 from orchestrator.verification import Verdict, VerificationView
 
 FLEX_DAYS = 1
@@ -79,6 +91,7 @@ class _Check:
     met: list[str] = field(default_factory=list)
     used: set[str] = field(default_factory=set)
     stays: list[dict[str, Any]] = field(default_factory=list)
+    connections: list[dict[str, Any]] = field(default_factory=list)
 
     def unused(self, kind: str) -> list[dict[str, Any]]:
         return [b for b in self.live if b["kind"] == kind and b["ref"] not in self.used]
@@ -111,8 +124,108 @@ def _spans(days: Iterable[date]) -> str:
     return ", ".join(parts)
 
 
-def _check_legs(trip: TripRequest, c: _Check) -> list[dict[str, Any] | None]:
-    flights: list[dict[str, Any] | None] = []
+def _minutes(delta: timedelta) -> int:
+    return int(delta.total_seconds() // 60)
+
+
+def _flight_no(b: Mapping[str, Any]) -> str:
+    d = b["details"]
+    return f"{d['flight_no']} {d['origin']}->{d['destination']}"
+
+
+def _after(previous: dict[str, Any] | None) -> datetime | None:
+    """The earliest a leg may leave (UTC): MIN_CONNECTION after the previous leg lands."""
+    return None if previous is None else utc(arrival(previous["details"])) + MIN_CONNECTION
+
+
+def _connection(
+    leg: Leg, c: _Check, after: datetime | None
+) -> tuple[list[dict[str, Any]] | None, str | None]:
+    """Two live flights that make `leg` as a one-stop connection (`policy.connects`), or why
+    the flights booked for it do not: (segments, None), (None, problem) or (None, None) when
+    nothing was booked towards it."""
+    origin, destination = _city(leg.origin), _city(leg.destination)
+    ends = (origin, destination)
+
+    def departs(b: dict[str, Any]) -> datetime:
+        return utc(departure(b["details"]))
+
+    firsts = sorted(
+        (
+            b
+            for b in c.unused("flight")
+            if b["details"]
+            and _city(b["details"]["origin"]) == origin
+            and _city(b["details"]["destination"]) not in ends
+            and abs((_day(b["details"]["depart_local"]) - leg.date).days) <= FLEX_DAYS
+        ),
+        key=departs,
+    )
+    # A second flight leaves at the latest MAX_CONNECTION after the first lands, and an
+    # overnight first flight lands the day after it leaves.
+    last_day = leg.date + timedelta(days=FLEX_DAYS + 1 + MAX_CONNECTION.days)
+    seconds = sorted(
+        (
+            b
+            for b in c.unused("flight")
+            if b["details"]
+            and _city(b["details"]["destination"]) == destination
+            and _city(b["details"]["origin"]) not in ends
+            and leg.date - timedelta(days=FLEX_DAYS)
+            <= _day(b["details"]["depart_local"])
+            <= last_day
+        ),
+        key=departs,
+    )
+    leaving = [b for b in firsts if after is None or departs(b) >= after]
+    for a in leaving:
+        for b in seconds:
+            if connects(a["details"], b["details"]):
+                return [a, b], None
+    if not firsts and not seconds:
+        return None, None
+    if firsts and not leaving:
+        c.used.add(firsts[0]["ref"])
+        return None, (
+            f"{_flight_no(firsts[0])} leaves before the previous flight lands plus "
+            f"{_minutes(MIN_CONNECTION)} minutes"
+        )
+    if not seconds:
+        a = leaving[0]
+        c.used.add(a["ref"])
+        hub = a["details"]["destination"]
+        return None, f"{_flight_no(a)} booked, but no flight on from {hub} to {leg.destination}"
+    if not leaving:
+        b = seconds[0]
+        c.used.add(b["ref"])
+        hub = b["details"]["origin"]
+        return None, f"{_flight_no(b)} booked, but no flight to {hub} from {leg.origin}"
+    a = leaving[0]
+    hub = a["details"]["destination"]
+    b = next((x for x in seconds if x["details"]["origin"] == hub), seconds[0])
+    c.used.update((a["ref"], b["ref"]))
+    if b["details"]["origin"] != hub:
+        return None, (
+            f"{_flight_no(a)} lands at {hub} but {_flight_no(b)} leaves from "
+            f"{b['details']['origin']}: the flights do not connect"
+        )
+    wait = layover(a["details"], b["details"])
+    if wait < MIN_CONNECTION:
+        return None, (
+            f"connection at {hub} too short: {b['details']['flight_no']} leaves "
+            f"{_minutes(wait)} minutes after {a['details']['flight_no']} lands, the minimum is "
+            f"{_minutes(MIN_CONNECTION)}"
+        )
+    return None, (
+        f"connection at {hub} too long: {b['details']['flight_no']} leaves "
+        f"{_minutes(wait) // 60} hours after {a['details']['flight_no']} lands, the most is "
+        f"{_minutes(MAX_CONNECTION) // 60}"
+    )
+
+
+def _check_legs(trip: TripRequest, c: _Check) -> list[list[dict[str, Any]] | None]:
+    """Each leg's flights: one direct flight, or the two of a one-stop connection."""
+    flights: list[list[dict[str, Any]] | None] = []
     previous: dict[str, Any] | None = None
     for i, leg in enumerate(trip.legs, 1):
         route = f"leg {i} {leg.origin}->{leg.destination} on {leg.date}"
@@ -125,51 +238,70 @@ def _check_legs(trip: TripRequest, c: _Check) -> list[dict[str, Any] | None]:
             and abs((_day(b["details"]["depart_local"]) - leg.date).days) <= FLEX_DAYS
         ]
         fitting.sort(key=lambda b: utc(departure(b["details"])))
-        if previous is not None:
-            # The first flight that connects, if any: a stray earlier one stays an orphan.
-            after = utc(arrival(previous["details"])) + MIN_CONNECTION
-            connecting = [b for b in fitting if utc(departure(b["details"])) >= after]
-            if fitting and not connecting:
+        after = _after(previous)
+        # The first flight that connects, if any: a stray earlier one stays an orphan.
+        connecting = [b for b in fitting if after is None or utc(departure(b["details"])) >= after]
+        segments: list[dict[str, Any]] | None = connecting[:1] or None
+        if segments is None:
+            segments, problem = _connection(leg, c, after)
+            if segments is None and fitting and problem is None:
                 c.unmet.append(
                     f"{route}: {fitting[0]['details']['flight_no']} leaves before the previous "
-                    f"flight lands plus {int(MIN_CONNECTION.total_seconds() // 60)} minutes"
+                    f"flight lands plus {_minutes(MIN_CONNECTION)} minutes"
                 )
                 c.used.add(fitting[0]["ref"])
                 flights.append(None)
                 continue
-            fitting = connecting
-        if not fitting:
-            c.unmet.append(f"{route}: no flight booked")
-            flights.append(None)
-            continue
-        flight = fitting[0]
-        c.used.add(flight["ref"])
-        seats = int(flight["quantity"])
-        if seats < trip.travelers:
+            if segments is None:
+                c.unmet.append(f"{route}: {problem or 'no flight booked'}")
+                flights.append(None)
+                continue
+        c.used.update(b["ref"] for b in segments)
+        short = [b for b in segments if int(b["quantity"]) < trip.travelers]
+        for b in short:
             c.unmet.append(
-                f"{route}: {flight['details']['flight_no']} holds {plural(seats, 'seat')} for "
-                f"{plural(trip.travelers, 'traveller')}"
+                f"{route}: {b['details']['flight_no']} holds "
+                f"{plural(int(b['quantity']), 'seat')} for {plural(trip.travelers, 'traveller')}"
             )
-        else:
-            c.met.append(f"{route}: {flight['details']['flight_no']}")
-        flights.append(flight)
-        previous = flight
+        if not short:
+            c.met.append(f"{route}: " + " + ".join(b["details"]["flight_no"] for b in segments))
+        if len(segments) == 2:
+            first, second = segments
+            c.connections.append(
+                {
+                    "leg": i,
+                    "hub": first["details"]["destination"],
+                    "route": [
+                        first["details"]["origin"],
+                        first["details"]["destination"],
+                        second["details"]["destination"],
+                    ],
+                    "bookings": [first["ref"], second["ref"]],
+                    "layover_min": _minutes(layover(first["details"], second["details"])),
+                    "overnight": overnight_connection(first["details"], second["details"]),
+                }
+            )
+        flights.append(segments)
+        previous = segments[-1]
     return flights
 
 
 def _check_stays(
-    trip: TripRequest, flights: list[dict[str, Any] | None], c: _Check
+    trip: TripRequest, flights: list[list[dict[str, Any]] | None], c: _Check
 ) -> list[tuple[str, dict[str, Any] | None, dict[str, Any] | None]]:
-    """Hotels between consecutive legs; returns (city, landing, leaving) of each stay."""
+    """Hotels between consecutive legs; returns (city, landing, leaving) of each stay. A leg
+    flown as a connection lands with its second flight; nothing is asked of its hub."""
     stays = []
     for i in range(len(trip.legs) - 1):
-        landing, leaving = flights[i], flights[i + 1]
+        arriving, departing = flights[i], flights[i + 1]
+        landing = arriving[-1] if arriving else None
+        leaving = departing[0] if departing else None
         city = _city(landing["details"]["destination"] if landing else trip.legs[i].destination)
         in_city = [b for b in c.unused("hotel") if b["details"].get("city") == city]
         if landing is None or leaving is None:
             # No dates to check without both flights; the missing flight is already unmet.
             c.used.update(b["ref"] for b in in_city)
-            if not in_city:
+            if not in_city and hotel_tier(trip, city) is not None:
                 c.unmet.append(f"hotel in {city}: none booked")
             stays.append((city, landing, leaving))
             continue
@@ -177,6 +309,10 @@ def _check_stays(
         if check_out <= check_in:
             stays.append((city, landing, leaving))
             continue  # leaves the day it lands: no night to sleep
+        if hotel_tier(trip, city) is None:
+            # No hotel wanted here: none is required, and one booked here is not part of it.
+            stays.append((city, landing, leaving))
+            continue
         c.stays.append(
             {
                 "city": city,
@@ -223,16 +359,20 @@ def _check_cars(
     stays: list[tuple[str, dict[str, Any] | None, dict[str, Any] | None]],
     c: _Check,
 ) -> None:
+    """A car wherever one is wanted (`wishes.car_need`), none required anywhere else."""
     for city, landing, leaving in stays:
+        need = car_need(trip, city)
+        if need is None:
+            continue  # no car wanted here: one booked here stays unused, an orphan
         in_city = [b for b in c.unused("car") if _city(b["details"].get("airport", "")) == city]
         if landing is None or leaving is None:
             c.used.update(b["ref"] for b in in_city)
-            if trip.car and not in_city:
+            if not in_city:
                 c.unmet.append(f"car in {city}: none booked")
             continue
         check_in, check_out, _ = stay_dates(landing["details"], leaving["details"])
-        if not trip.car or check_out <= check_in:
-            continue  # no car asked for, or no stay here to drive through
+        if check_out <= check_in:
+            continue  # no stay here to drive through
         pick_up = _day(landing["details"]["arrive_local"])
         drop_off = _day(leaving["details"]["depart_local"])
         covering = [
@@ -245,15 +385,18 @@ def _check_cars(
         if not covering:
             c.unmet.append(f"car in {city} from {pick_up} to {drop_off}: none booked")
             continue
+        cars = sum(int(b["details"]["cars"]) for b in covering)
         seats = sum(
             int(b["details"]["cars"]) * car_seats(b["details"]["car_class"]) for b in covering
         )
-        if seats < trip.travelers:
+        if need.carries(cars, seats, trip.travelers):
+            c.met.append(f"car in {city} {pick_up}..{drop_off}")
+        elif need.count is not None:
+            c.unmet.append(f"car in {city}: {plural(cars, 'car')} booked, {need.count} asked for")
+        else:
             c.unmet.append(
                 f"car in {city}: {plural(seats, 'seat')} for {plural(trip.travelers, 'traveller')}"
             )
-        else:
-            c.met.append(f"car in {city} {pick_up}..{drop_off}")
 
 
 def verdict_of(trip: TripRequest, ledger: list[Booking]) -> Verdict:
@@ -284,6 +427,7 @@ def verdict_of(trip: TripRequest, ledger: list[Booking]) -> Verdict:
         "budget": trip.budget,
         "stays": check.stays,
         "met": check.met,
+        "connections": check.connections,
         "orphans": [b["ref"] for b in orphans],
     }
     if not check.unmet:

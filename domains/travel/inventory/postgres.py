@@ -51,6 +51,7 @@ from domains.travel.inventory.repository import (
     _REF_ALPHABET,
     _REF_PREFIX,
     _SEAT_COLUMN,
+    ROUTES_SQL,
     Inventory,
     KeyConflict,
     SoldOut,
@@ -272,6 +273,7 @@ class PostgresInventory(Inventory):
         self._zones = {code: ZoneInfo(a.tz) for code, a in self._airports.items()}
         self._cities = {a.city.casefold(): a.city for a in self._airports.values()}
         self._has_details = True
+        self._routes: frozenset[tuple[str, str]] | None = None
 
     @classmethod
     def open(  # type: ignore[override]
@@ -336,6 +338,15 @@ class PostgresInventory(Inventory):
         return [self._flight_option(row, day, checked_cabin) for row in rows]
 
     search_flights.__doc__ = Inventory.search_flights.__doc__
+
+    def served_routes(self) -> frozenset[tuple[str, str]]:
+        if self._routes is None:
+            with self._connection() as conn:
+                rows = conn.execute(ROUTES_SQL).fetchall()
+            self._routes = frozenset((str(o), str(d)) for o, d in rows)
+        return self._routes
+
+    served_routes.__doc__ = Inventory.served_routes.__doc__
 
     def search_hotels(
         self,

@@ -65,6 +65,9 @@ HAVING COUNT(*) = :nights AND MIN(n.rooms_left) >= :rooms
 ORDER BY SUM(n.price), h.id
 """
 
+ROUTES_SQL = "SELECT DISTINCT origin, destination FROM schedules"
+"""Every route with a scheduled flight: a schedule flies every day of the window."""
+
 CAR_SEARCH_SQL = """
 SELECT car_class, MIN(cars_left), SUM(price_per_day)
 FROM car_days
@@ -177,6 +180,7 @@ class Inventory:
         self._zones = {code: ZoneInfo(a.tz) for code, a in self._airports.items()}
         self._cities = {a.city.casefold(): a.city for a in self._airports.values()}
         self._has_details = False
+        self._routes: frozenset[tuple[str, str]] | None = None
 
     @classmethod
     def open(
@@ -253,6 +257,14 @@ class Inventory:
         with self._connect() as conn:
             rows = conn.execute(FLIGHT_SEARCH_SQL, params).fetchall()
         return [self._flight_option(row, day, checked_cabin) for row in rows]
+
+    def served_routes(self) -> frozenset[tuple[str, str]]:
+        """Every (origin, destination) with a scheduled flight. Schedules fly every day of the
+        window and never change, so the set is read once per `Inventory`."""
+        if self._routes is None:
+            with self._connect() as conn:
+                self._routes = frozenset(conn.execute(ROUTES_SQL).fetchall())
+        return self._routes
 
     def search_hotels(
         self,

@@ -9,13 +9,21 @@ from domains.travel.models import Booking, BookingKind
 from domains.travel.services import with_inventory
 from orchestrator.workers import TaskFailed, WorkerCall, WorkerSpec
 
+ITEM_ID_CHARS = 200
+"""Longest option id accepted: the longest the inventory makes (a stay's) is under 60."""
+LABEL_CHARS = 300
+
 
 class BookInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: BookingKind
-    item_id: str = Field(description="The option id returned by a search.")
+    item_id: str = Field(
+        min_length=1, max_length=ITEM_ID_CHARS, description="The option id returned by a search."
+    )
     quantity: int = Field(default=1, ge=1, le=9, description="Seats, rooms or cars.")
-    label: str = Field(default="", description="What is booked, for people.")
+    label: str = Field(
+        default="", max_length=LABEL_CHARS, description="What is booked, for people."
+    )
     price: float = Field(default=0.0, ge=0, description="Total price expected from the search.")
 
 

@@ -9,11 +9,20 @@ from domains.travel.models import Booking
 from domains.travel.services import with_inventory
 from orchestrator.workers import TaskFailed, WorkerCall, WorkerSpec
 
+REF_CHARS = 1000
+"""Longest reference accepted: a booking ref is 9 characters, an idempotency key a thread id,
+a run id, a scope and a task id."""
+REASON_CHARS = 500
+
 
 class CancelInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    ref: str = Field(description="Booking reference (or idempotency key) to cancel.")
-    reason: str = ""
+    ref: str = Field(
+        min_length=1,
+        max_length=REF_CHARS,
+        description="Booking reference (or idempotency key) to cancel.",
+    )
+    reason: str = Field(default="", max_length=REASON_CHARS)
 
 
 async def cancel(inputs: CancelInput, call: WorkerCall) -> Booking:

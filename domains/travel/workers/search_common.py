@@ -22,6 +22,9 @@ DEFAULT_LIMIT = 3
 """Options a search returns (and a planner is shown) unless it asks for more."""
 MAX_LIMIT = 10
 """The most options one search returns; ask again with an `offset` for the next page."""
+MAX_OFFSET = 1000
+"""The furthest page start: far beyond any search's matches (a route has a few flights a day,
+a city a few hotels, an airport five car classes)."""
 
 T = TypeVar("T")
 
@@ -59,7 +62,7 @@ def limit_field() -> Any:
 
 
 def offset_field() -> Any:
-    return Field(default=0, ge=0, description="How many to skip: the next page.")
+    return Field(default=0, ge=0, le=MAX_OFFSET, description="How many to skip: the next page.")
 
 
 def page(options: Sequence[T], limit: int, offset: int) -> list[T]:

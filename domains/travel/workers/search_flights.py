@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from domains.travel.inventory import Inventory
 from domains.travel.models import Cabin, FlightOption
+from domains.travel.policy import MAX_CONNECTION, MIN_CONNECTION
 from domains.travel.services import with_inventory
 from domains.travel.workers.search_common import (
     StrictInput,
@@ -101,13 +102,20 @@ MAX_HUBS = 3
 
 def one_stop_hubs(inv: Inventory, origin: str, destination: str, day: date) -> list[str]:
     """Airports served from `origin` on `day` that serve `destination` that day or the next,
-    the busiest first. The segments are separate flights: no through fare, no checked
-    connection."""
+    the busiest first. The segments are separate flights, each its own booking: the policy's
+    connection rules (`domains.travel.policy.connects`) say which pairs make a leg.
+
+    The candidates come from the inventory's routes (one query, cached), so only they are
+    searched on the day: a handful of searches, not two per airport."""
+    origin, destination = origin.upper(), destination.upper()
+    routes = inv.served_routes()
+    candidates = sorted(
+        hub
+        for hub in {d for o, d in routes if o == origin}
+        if hub != destination and (hub, destination) in routes
+    )
     found: list[tuple[int, str]] = []
-    for airport in inv.airports():
-        hub = airport.code
-        if hub in (origin.upper(), destination.upper()):
-            continue
+    for hub in candidates:
         first = inv.search_flights(origin, hub, day, include_full=True)
         if not first:
             continue
@@ -123,8 +131,12 @@ def summarize(found: FlightsFound) -> str:
     route = f"{found.origin}->{found.destination} on {found.date}"
     if not found.options:
         if found.scheduled == 0:
+            minutes = int(MIN_CONNECTION.total_seconds() // 60)
+            hours = int(MAX_CONNECTION.total_seconds() // 3600)
             via = (
-                f"one stop via {', '.join(found.hubs)} (separate flights: search each segment)"
+                f"one stop via {', '.join(found.hubs)} (separate flights: search each segment, "
+                f"the second leaving {minutes} min to {hours} h after the first lands, and "
+                "book both)"
                 if found.hubs
                 else "no one-stop route either"
             )

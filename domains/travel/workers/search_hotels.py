@@ -21,7 +21,7 @@ from orchestrator.workers import WorkerCall, WorkerSpec
 
 
 class SearchHotelsInput(StrictInput):
-    city: str = Field(description="City name, e.g. 'Paris'.")
+    city: str = Field(min_length=1, max_length=80, description="City name, e.g. 'Paris'.")
     check_in: date
     check_out: date
     rooms: int = Field(default=1, ge=1, le=9)

@@ -27,16 +27,21 @@ from typing import Any, Literal
 from hypothesis import strategies as st
 
 from domains.travel.inventory import Inventory
-from domains.travel.models import Booking, Leg, TripRequest
+from domains.travel.models import Booking, FlightOption, Leg, TripRequest
 from domains.travel.policy import cars_needed
 from domains.travel.services import INVENTORY_FILE
 from domains.travel.verifier import CITY_OF, verdict_of
+from domains.travel.workers.search_flights import one_stop_hubs
 
 SEED = int(os.environ.get("PROPERTY_SEED", "20261130"))
 """One seed for every property of this suite; set PROPERTY_SEED to replay another run."""
 
 HUBS = ("SFO", "JFK", "CDG", "LHR", "FRA", "ATL", "DFW", "AMS")
 """Airports with flights to (almost) every other one of them on every day."""
+UNSERVED = ("BCN",)
+"""Airports drawn now and then among the stops: Barcelona is served from CDG (and London
+Gatwick) only, so a leg from or to another hub is flown as a one-stop connection (or, from
+London, from the sibling airport)."""
 
 THREAD = "prop"
 
@@ -85,7 +90,9 @@ def reference_cost(
     total = 0.0
     for origin, destination, when in legs:
         found = inventory.search_flights(origin, destination, when, travelers=spec.travelers)
-        total += found[0].price * spec.travelers if found else 0.0
+        if not found:
+            found = _via_hub(inventory, origin, destination, when, spec.travelers)
+        total += sum(f.price for f in found[:2]) * spec.travelers
     for (_, destination, arrive), (_, _, leave) in itertools.pairwise(legs):
         if leave <= arrive:
             continue
@@ -98,12 +105,26 @@ def reference_cost(
     return total or 1000.0
 
 
+def _via_hub(
+    inventory: Inventory, origin: str, destination: str, when: date, travelers: int
+) -> list[FlightOption]:
+    """The cheapest flights to and from the first hub `one_stop_hubs` names (a fare estimate:
+    whether they connect does not matter here)."""
+    for hub in one_stop_hubs(inventory, origin, destination, when)[:1]:
+        first = inventory.search_flights(origin, hub, when, travelers=travelers)
+        second = inventory.search_flights(hub, destination, when, travelers=travelers)
+        if first and second:
+            return [first[0], second[0]]
+    return []
+
+
 @st.composite
 def trip_specs(draw: st.DrawFn, max_legs: int = 4) -> TripSpec:
     n = draw(st.integers(1, max_legs), label="legs")
-    stops = [draw(st.sampled_from(HUBS))]
+    airports = HUBS + UNSERVED
+    stops = [draw(st.sampled_from(airports))]
     for _ in range(n):
-        stops.append(draw(st.sampled_from([h for h in HUBS if h != stops[-1]])))
+        stops.append(draw(st.sampled_from([h for h in airports if h != stops[-1]])))
     start = draw(st.integers(1, 320), label="start")
     gaps = tuple(draw(st.integers(0, 6)) for _ in range(n - 1))
     travelers = draw(st.integers(1, 9), label="travelers")
@@ -281,7 +302,9 @@ def expected_valid(answer: Answer, question: dict[str, Any], dropped: list[str])
 # The invariants ---------------------------------------------------------------------------
 
 
-BOOK_SLOT = re.compile(r"^(book-(?:flight|hotel|car)-\d+)(?:-\d+)?$")
+BOOK_SLOT = re.compile(r"^(book-(?:flight|hotel|car)-\d+[ab]?)(?:-\d+)?$")
+"""A booking's slot from its task id: 'book-flight-2' (or 'book-flight-2a' and '-2b', the two
+flights of a connection), whatever uniqueness suffix a replacement got ('-2')."""
 MONEY = r"\$([\d,]+\.\d{2})"
 
 

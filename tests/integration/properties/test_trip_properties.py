@@ -28,6 +28,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, note, seed, settings
 from hypothesis import strategies as st
 
+from domains.travel.domain import travel_domain
 from domains.travel.inventory import Inventory
 from domains.travel.models import Booking, TripRequest
 from domains.travel.policy import car_seats
@@ -218,6 +219,8 @@ async def trip_scenario(
         event("never paused")
     values = outcome.values
     event(f"status: {values['status']}")
+    if values["answer"]["data"].get("connections"):
+        event("a leg flown as a connection")
     if values["answer"]["data"]["cancelled"]:
         event("some booking cancelled")
     if request.budget is not None and "over the budget" in values["reason"]:
@@ -349,7 +352,7 @@ def _kill_after(cmd: list[str], lines: int, ms: int) -> bool:
 
 async def _checkpointed(data_dir: Path, thread: str) -> dict[str, Any]:
     async with open_checkpointer(str(data_dir / "checkpoints.sqlite")) as saver:
-        snapshot = await build_graph(checkpointer=saver).aget_state(
+        snapshot = await build_graph(travel_domain(), checkpointer=saver).aget_state(
             {"configurable": {"thread_id": thread}}
         )
         return dict(snapshot.values)
