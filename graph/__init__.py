@@ -1,7 +1,9 @@
 """Assembling and compiling the orchestrator graph.
 
-`graph.app:graph` is what `langgraph.json` points at: compiled without a checkpointer, because
-the server brings its own. Python callers use `build_graph(checkpointer=..., store=...)`.
+`build_graph(domain, checkpointer=..., store=...)` compiles the orchestrator for a domain; the
+engine imports none. The graphs `langgraph.json` points at are the domains' own entrypoints
+(`domains/travel/app.py`, `domains/group_trip_app.py`): compiled without a checkpointer, because
+the server brings its own.
 """
 
 from graph.builder import build_graph

@@ -1,4 +1,8 @@
-"""Assembles the orchestrator-worker graph for a domain and compiles it."""
+"""Assembles the orchestrator-worker graph for a domain and compiles it.
+
+The engine imports no domain: the caller passes one (the server's entrypoints, which live in
+`domains/`; the CLI, through `$ORCHESTRATOR_DOMAINS`; your own code).
+"""
 
 from __future__ import annotations
 
@@ -58,24 +62,20 @@ def tune_gc() -> bool:
 
 
 def build_graph(
-    domain: Domain | None = None,
+    domain: Domain,
     *,
     checkpointer: BaseCheckpointSaver[Any] | None = None,
     store: BaseStore | None = None,
     name: str | None = None,
     context_schema: type[Context] = Context,
 ) -> Graph:
-    """The orchestrator graph for `domain` (the travel domain by default).
+    """The orchestrator graph for `domain`, e.g. `build_graph(travel_domain())`.
 
     START -> orchestrate -(Send per ready task)-> <worker> -> orchestrate ... -> synthesize -> END,
     with an `approve` node in front of side-effecting workers when the domain has any.
     `context_schema=ServerContext` is for the server's graphs: a run's context then takes the
     deployment settings from the environment whatever the caller sent.
     """
-    if domain is None:
-        from domains.travel.domain import travel_domain
-
-        domain = travel_domain()
     builder = StateGraph(
         OrchestratorState,
         context_schema=context_schema,

@@ -46,6 +46,7 @@ from datetime import timedelta
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
+from domains.travel.domain import travel_domain
 from domains.travel.models import Leg, TripRequest
 from domains.travel.services import inventory_at
 from graph import build_graph
@@ -62,7 +63,7 @@ print(f"inventory in {data_dir}: bookable from {first_day} to {last_day}")""",
         """\
 ## 1. The graph
 
-`build_graph(checkpointer=...)` compiles the orchestrator for a domain (travel by default).
+`build_graph(domain, checkpointer=...)` compiles the orchestrator for a domain: here travel.
 The checkpointer stores every step, which is what makes history, resume and approvals work;
 `InMemorySaver` keeps it in this process, an SQLite file or PostgreSQL keep it on disk
 (`graph.open_checkpointer(path_or_uri)`).
@@ -73,7 +74,7 @@ approval mode (`auto` here: no pause before bookings).""",
     (
         "code",
         """\
-graph = build_graph(checkpointer=InMemorySaver())
+graph = build_graph(travel_domain(), checkpointer=InMemorySaver())
 context = Context(data_dir=data_dir, planner="rules", approval="auto")
 config = {"configurable": {"thread_id": "quickstart-1"}}
 

@@ -21,19 +21,22 @@ CELLS: list[tuple[str, str]] = [
     (
         "md",
         """\
-# Your own workers: a research and calculator pool, planned by an LLM
+# Your own workers: a research and calculator pool, planned by rules, then by an LLM
 
-The orchestrator is not about travel. Give it a pool of workers and a goal, and an LLM plans:
-it reads the goal and the worker catalogue, splits the goal into tasks, reads the results and
-plans again until the goal is met.
+The orchestrator is not about travel. Give it a pool of workers, a planner and a goal: the
+planner splits the goal into tasks, the workers run them (independent ones in parallel), the
+planner reads the results and plans again until the goal is met.
 
 In this notebook you will:
 
 1. write two workers, **research** (looks facts up) and **calculator** (does arithmetic);
-2. put them in a `Domain` with the LLM planner and the LLM synthesizer;
-3. run a goal and watch the rounds.
+2. write a **deterministic planner**: plain Python that reads the task board each round;
+3. put them in a `Domain` and run a goal, watching the rounds;
+4. put the **LLM planner** in the same seat, and run the same goal again.
 
-It runs **offline**: the model is a scripted OpenAI-compatible server on your own machine
+Start with the deterministic planner: it is fast, free and testable, and it shows exactly what
+a planner's job is. The LLM planner does the same job from a prompt. It runs **offline** here:
+the model is a scripted OpenAI-compatible server on your own machine
 (`orchestrator.testing.scripted_openai`), reached over real HTTP by the real `ChatOpenAI`
 client. Its answers are written below, so you can see exactly what a model is asked to produce.
 To use a real model, see the end of the notebook.""",
@@ -50,17 +53,31 @@ from contextlib import ExitStack
 from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import BaseModel, Field
 
-from graph import build_graph
+# Everything a domain author needs is one import.
+from orchestrator import (
+    Context,
+    Domain,
+    Finish,
+    LLMPlanner,
+    LLMSynthesizer,
+    NewTask,
+    Planner,
+    PlanOutcome,
+    PlanUpdate,
+    PlanView,
+    Synthesizer,
+    TaskFailed,
+    TemplateSynthesizer,
+    WorkerCall,
+    WorkerRegistry,
+    WorkerSpec,
+    build_graph,
+    drive,
+    run_config,
+)
 from orchestrator.cli.progress import ProgressPrinter
-from orchestrator.context import Context
-from orchestrator.domain import Domain
-from orchestrator.llm.planner import LLMPlanner
-from orchestrator.llm.synthesizer import LLMSynthesizer
 from orchestrator.llm.usage import usage_totals
-from orchestrator.runner import drive, run_config
-from orchestrator.synthesis import TemplateSynthesizer
-from orchestrator.testing.scripted_openai import Text, scripted_openai
-from orchestrator.workers import TaskFailed, WorkerCall, WorkerRegistry, WorkerSpec""",
+from orchestrator.testing.scripted_openai import Text, scripted_openai""",
     ),
     (
         "md",
@@ -69,8 +86,8 @@ from orchestrator.workers import TaskFailed, WorkerCall, WorkerRegistry, WorkerS
 
 A worker is an async function from a pydantic input to a pydantic output, plus a name and a
 description. The planner's prompt is built from these: the name, the description and the input
-JSON schema (field descriptions included) are all the model knows about a worker, so a new
-worker needs no prompt edit.
+fields (each with its type, default and description, one compact line per worker) are all the
+model knows about a worker, so a new worker needs no prompt edit.
 
 `summarize` matters: the planner reads a compact one-line summary of each result, never the raw
 output. Raise `TaskFailed` for an expected failure; the planner sees the message and can plan
@@ -171,11 +188,64 @@ CALCULATOR = WorkerSpec(
     (
         "md",
         """\
-## 2. The domain
+## 2. A deterministic planner
 
-A `Domain` bundles the worker pool with a planner factory and a synthesizer factory (each is
-called with the run's `Context`). Here: the `LLMPlanner` and an `LLMSynthesizer` that writes a
-short answer above the template's exact account.
+A planner answers one question each round: given the goal and the task board, what next? It
+returns a `PlanUpdate`: tasks to `add` (independent ones run in parallel; `depends_on` orders
+the rest), `decisions` (why, for the log and the report), or `finish` with a status and a
+reason. `view.output_of(task_id)` is a finished task's output; the planner never calls a worker
+itself.
+
+This one looks the three populations up at once, then computes the ratio from the figures that
+came back (it re-plans from the results), then finishes. A failed look-up ends the run `failed`,
+saying which.""",
+    ),
+    (
+        "code",
+        """\
+CITIES = ("Paris", "Berlin", "Lisbon")
+LOOKUPS = [f"r1-{city.lower()}" for city in CITIES]
+
+
+class PopulationPlanner:
+    async def plan(self, view: PlanView) -> PlanOutcome:
+        if not view.tasks:  # round 1: three independent look-ups, run in parallel
+            add = [
+                NewTask(id=task_id, worker="research", inputs={"topic": f"population of {city}"})
+                for task_id, city in zip(LOOKUPS, CITIES, strict=True)
+            ]
+            return PlanOutcome(PlanUpdate(add=add, decisions=["look the populations up at once"]))
+        if any(t["status"] in ("pending", "running") for t in view.tasks.values()):
+            return PlanOutcome(PlanUpdate())  # wait for the tasks still running
+        if "r2-ratio" not in view.tasks:  # round 2: compute from what came back
+            found = {task_id: view.output_of(task_id) for task_id in LOOKUPS}
+            missing = [task_id for task_id, output in found.items() if output is None]
+            if missing:
+                reason = f"no figure from {', '.join(missing)}"
+                return PlanOutcome(PlanUpdate(finish=Finish(status="failed", reason=reason)))
+            paris, berlin, lisbon = (found[task_id]["value"] for task_id in LOOKUPS)
+            ratio = NewTask(
+                id="r2-ratio",
+                worker="calculator",
+                inputs={"expression": f"({paris:.0f} + {berlin:.0f}) / {lisbon:.0f}"},
+                depends_on=LOOKUPS,
+            )
+            decision = "compute the ratio with the calculator, from the figures found"
+            return PlanOutcome(PlanUpdate(add=[ratio], decisions=[decision]))
+        return PlanOutcome(
+            PlanUpdate(finish=Finish(status="completed", reason="the ratio is computed"))
+        )""",
+    ),
+    (
+        "md",
+        """\
+## 3. The domain, and a run
+
+A `Domain` bundles the worker pool with a planner factory and a synthesizer factory, each
+called with the run's `Context`. The planner is a seat: this domain puts the
+`PopulationPlanner` in it, or the `LLMPlanner` when a run asks for `planner="llm"`. The
+`TemplateSynthesizer` writes an exact account of the board; with the LLM, an `LLMSynthesizer`
+writes a short answer above it.
 
 The graph is the same for every domain: `orchestrate` plans and dispatches, one node per worker
 runs the tasks (all ready tasks in parallel), `synthesize` writes the answer.""",
@@ -183,26 +253,55 @@ runs the tasks (all ready tasks in parallel), `synthesize` writes the answer."""
     (
         "code",
         """\
+def planner(context: Context) -> Planner:
+    return LLMPlanner() if context.planner == "llm" else PopulationPlanner()
+
+
+def synthesizer(context: Context) -> Synthesizer:
+    if context.planner == "llm":
+        return LLMSynthesizer(TemplateSynthesizer())
+    return TemplateSynthesizer()
+
+
 domain = Domain(
     name="research",
     description="Answers questions by looking facts up and computing with them.",
     workers=WorkerRegistry.of(RESEARCH, CALCULATOR),
-    planner=lambda context: LLMPlanner(),
-    synthesizer=lambda context: LLMSynthesizer(TemplateSynthesizer()),
+    planner=planner,
+    synthesizer=synthesizer,
 )
 graph = build_graph(domain, checkpointer=InMemorySaver())
 [spec["name"] for spec in domain.workers.catalogue()]""",
     ),
     (
+        "code",
+        """\
+goal = "How many times more people live in Paris and Berlin together than in Lisbon?"
+rules = Context(planner="rules", approval="auto", data_dir=tempfile.mkdtemp())
+outcome = await drive(
+    graph,
+    {"goal": goal},
+    config=run_config("rules-1", rules),
+    context=rules,
+    on_event=ProgressPrinter(out=sys.stdout),
+)
+print()
+print(outcome.values["status"], "-", outcome.values["reason"])
+print(outcome.values["answer"]["data"]["outputs"]["r2-ratio"])""",
+    ),
+    (
         "md",
         """\
-## 3. The model
+## 4. The LLM planner in the same seat
+
+The `LLMPlanner` reads the goal, the worker catalogue (made from the registry: each worker's
+name, description and input fields with their types and descriptions) and the board, and
+answers the same `PlanUpdate`s through function calling. A new worker needs no prompt edit.
 
 The scripted server answers each request with the next reply of its script. A dict is sent the
 way a model answers through function calling: as the arguments of the `PlanUpdate` tool. So
-each reply below is one round's **plan update**: tasks to `add` (independent ones run in
-parallel), `decisions`, and `finish` when the goal is met. The last reply is plain text: the
-synthesizer's answer.
+each reply below is one round's plan update, the same ones the `PopulationPlanner` made. The
+last reply is plain text: the synthesizer's answer.
 
 Every reply still goes through the same validation as any planner's: an unknown worker, inputs
 that fail a worker's schema, a dependency cycle or a missing task would be refused and the model
@@ -247,8 +346,6 @@ server.base_url""",
     (
         "md",
         """\
-## 4. Run it
-
 Settings for one run live in a `Context`. `planner="llm"` picks the LLM planner (the default,
 `auto`, picks it whenever a model is configured). `base_url` points the client at any
 OpenAI-compatible server; the API key, if any, is read from `OPENAI_API_KEY` by the client and
@@ -265,11 +362,10 @@ context = Context(
     approval="auto",
     data_dir=tempfile.mkdtemp(),
 )
-goal = "How many times more people live in Paris and Berlin together than in Lisbon?"
 outcome = await drive(
     graph,
     {"goal": goal},
-    config=run_config("research-1", context),
+    config=run_config("llm-1", context),
     context=context,
     on_event=ProgressPrinter(out=sys.stdout),
 )

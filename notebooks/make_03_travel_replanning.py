@@ -45,6 +45,7 @@ from datetime import date
 
 from langgraph.checkpoint.memory import InMemorySaver
 
+from domains.travel.domain import travel_domain
 from domains.travel.request import showcase_trip
 from domains.travel.services import inventory_at
 from graph import build_graph
@@ -88,7 +89,7 @@ orchestrator plans around it.""",
     (
         "code",
         """\
-graph = build_graph(checkpointer=InMemorySaver())
+graph = build_graph(travel_domain(), checkpointer=InMemorySaver())
 context = Context(data_dir=data_dir, planner="rules", approval="ask")
 config = run_config("replanning-1", context)
 taken: list[str] = []

@@ -159,7 +159,7 @@ for task in values["tasks"].values():
     for usage in output["usage"]:
         tokens = usage["prompt_tokens"] + usage["completion_tokens"]
         print(f"{task['id']:28} {usage['calls']} calls {tokens:6,} tokens")
-print("planner model calls:", len(values["usage"]))""",
+print("planner model calls:", sum(1 for u in values["usage"] if u["role"] == "planner"))""",
     ),
     (
         "md",
@@ -191,7 +191,8 @@ outcome_llm = await drive(
     on_event=ProgressPrinter(out=sys.stdout),
 )
 print(outcome_llm.values["status"], "-", outcome_llm.values["reason"])
-print("planner model calls:", len(outcome_llm.values["usage"]))""",
+planner_calls = [u for u in outcome_llm.values["usage"] if u["role"] == "planner"]
+print("planner model calls:", len(planner_calls))""",
     ),
     (
         "md",

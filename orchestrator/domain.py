@@ -2,14 +2,16 @@
 
 The graph is the same for every domain: the domain supplies the worker pool, how to build a
 planner and a synthesizer for a run's `Context`, and how to describe a batch of side effects to the
-person who approves it.
+person who approves it. A domain with storage of its own (travel's inventory) says how to check
+that a thread's records are in it (`check_thread`), and raises `StorageUnavailable` (or a
+subclass) when that storage cannot be used: the CLI prints it as one line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from orchestrator.context import Context
 from orchestrator.planning import Planner, Synthesizer
@@ -25,6 +27,20 @@ def describe_tasks_plainly(
     return {
         "items": [{"task_id": t["id"], "worker": t["worker"], "inputs": t["inputs"]} for t in batch]
     }
+
+
+class StorageUnavailable(Exception):
+    """A domain's own storage (e.g. travel's inventory database) cannot be used, or does not hold
+    what a thread recorded. The message names it (never a password) and says what to do."""
+
+
+class ThreadCheck(Protocol):
+    """Raises `StorageUnavailable` when a thread's state (`values`) refers to records that the
+    domain's storage in `data_dir` does not hold. `resuming`: the thread is about to continue."""
+
+    def __call__(
+        self, thread_id: str, values: Mapping[str, Any], data_dir: str, *, resuming: bool
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -47,3 +63,8 @@ class Domain:
     """The graph's input schema: a TypedDict with `InputState`'s keys whose `request` describes
     this domain's structured request. Only its JSON schema differs (Studio's input form); values
     still arrive as plain JSON and the planner validates them."""
+    check_thread: ThreadCheck | None = None
+    """Checks a thread's records against the domain's own storage before the CLI shows or
+    resumes it (blocking: the CLI runs it in a worker thread). Travel's refuses a thread whose
+    bookings another inventory holds: a report would list what is not there, a resume would
+    book into an inventory that never offered the options. None: nothing to check."""

@@ -13,6 +13,7 @@ from domains.travel.inventory import AIRPORTS
 from domains.travel.itinerary import ItinerarySynthesizer
 from domains.travel.models import TripRequest
 from domains.travel.planner import TravelRulesPlanner
+from domains.travel.services import check_thread_storage
 from domains.travel.verifier import TripVerifier
 from domains.travel.workers import travel_workers
 from orchestrator.context import Context
@@ -78,4 +79,5 @@ def travel_domain() -> Domain:
         describe_approval=describe_bookings,
         verifier=lambda _context: TripVerifier(),
         input_schema=TripInput,
+        check_thread=check_thread_storage,
     )

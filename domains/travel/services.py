@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from domains.travel.inventory import Inventory
+from orchestrator.domain import StorageUnavailable
 from orchestrator.workers import TaskFailed, WorkerCall
 
 T = TypeVar("T")
@@ -31,7 +32,7 @@ BOOK_WORKER = "book"
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
-class InventoryUnavailable(Exception):
+class InventoryUnavailable(StorageUnavailable):
     """The inventory database cannot be used; the message names it and says what to do."""
 
 
@@ -209,6 +210,16 @@ def check_inventory_holds(
             f"thread {thread_id}'s bookings were made in inventory {', '.join(others)}, but "
             f"{path} is inventory {identity}: restore the original {original}, or {where}"
         )
+
+
+def check_thread_storage(
+    thread_id: str, values: Mapping[str, Any], data_dir: str, *, resuming: bool
+) -> None:
+    """The travel domain's `check_thread`: `check_inventory_holds` for the bookings a thread's
+    state records; when `resuming` a run that already searched, a missing inventory is refused
+    too, rather than continued (and booked) in a freshly built one."""
+    searched = resuming and bool(values.get("results"))
+    check_inventory_holds(thread_id, thread_bookings(values), data_dir, searched=searched)
 
 
 async def with_inventory(call: WorkerCall, work: Callable[[Inventory], T]) -> T:

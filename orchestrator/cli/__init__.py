@@ -2,9 +2,11 @@
 
 Parsing (`orchestrator.cli.parser`) needs only the standard library, so `--help`, `--version`,
 `completion` and a usage mistake answer at once; the engine (`orchestrator.cli.app`) is
-imported only for a command that runs. Every failure a user can cause is one `error:` line and
-exit 2 (see `app`). The console script ends the process as soon as its output is flushed, without
-the interpreter's teardown; `main(argv)` called from Python just returns the exit code.
+imported only for a command that runs. A domain adds its own commands through the module
+`$ORCHESTRATOR_DOMAINS` names (`orchestrator.cli.plugins`; travel's by default). Every failure
+a user can cause is one `error:` line and exit 2 (see `app`). The console script ends the
+process as soon as its output is flushed, without the interpreter's teardown; `main(argv)`
+called from Python just returns the exit code.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from orchestrator.cli.parser import build_parser, completion_script, normalize
+from orchestrator.cli.parser import EXIT_USAGE, build_parser, completion_script, normalize
+from orchestrator.cli.plugins import PluginError
 
 EXIT_BROKEN_PIPE = 141
 
@@ -29,7 +32,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except PluginError as exc:  # a module named in $ORCHESTRATOR_DOMAINS cannot be used
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, a usage mistake: already printed
@@ -41,16 +48,13 @@ def _main(argv: Sequence[str] | None) -> int:
         print(completion_script(parser, args.shell), end="")
         return 0
     normalize(args)
-    if getattr(args, "thread", None) and args.command == "bookings" and _said_thread(argv):
-        print("note: `bookings --thread ID` is deprecated: use `bookings ID`", file=sys.stderr)
+    if args.command == "new-domain":  # the standard library only: no engine to load
+        from orchestrator.cli.new_domain import new_domain
+
+        return new_domain(args)
     from orchestrator.cli import app
 
     return app.run(args)
-
-
-def _said_thread(argv: Sequence[str] | None) -> bool:
-    words = sys.argv[1:] if argv is None else list(argv)
-    return any(w == "--thread" or w.startswith("--thread=") for w in words)
 
 
 def _is_console_script() -> bool:

@@ -21,11 +21,11 @@ import sys
 import uuid
 from typing import Any
 
-from domains.travel.services import InventoryUnavailable
 from graph.persistence import StoreError, check_target
-from orchestrator.cli import commands, history_cmd, run_cmd, runs_cmd, show_cmd
+from orchestrator.cli import commands, history_cmd, plugins, runs_cmd, show_cmd
 from orchestrator.cli.errors import EXIT_USAGE, UserError
 from orchestrator.context import Context, default_data_dir
+from orchestrator.domain import StorageUnavailable
 from orchestrator.redact import redact_text
 
 THREAD_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     """Runs the parsed command: its exit code, every failure a user can cause as one line."""
     try:
         return asyncio.run(dispatch(args))
-    except (UserError, StoreError, InventoryUnavailable) as exc:
+    except (UserError, StoreError, StorageUnavailable, plugins.PluginError) as exc:
         return _fail(str(exc))
     except BrokenPipeError:
         return _pipe_closed()
@@ -77,11 +77,9 @@ def _pipe_closed() -> int:
 
 
 def _storage_failure(args: argparse.Namespace) -> str:
-    from orchestrator.cli.commands import _data_dir
-
-    data_dir = _data_dir(args)
+    data_dir = commands.data_dir_of(args)
     where = getattr(args, "checkpointer", None) or os.environ.get("ORCHESTRATOR_CHECKPOINTER")
-    stores = f"the inventory in {data_dir}"
+    stores = f"the data in {data_dir}"
     if where:
         stores = f"the checkpoint store {where} or {stores}"
     return f"a database ({stores}; check the files, the disk and the server)"
@@ -143,32 +141,42 @@ async def dispatch(args: argparse.Namespace) -> int:
         if getattr(args, name, None) is not None:
             check_thread_id(getattr(args, name), what)
     if getattr(args, "thread_id", None) is not None:
-        await runs_cmd.resolve_thread(args, commands._data_dir(args))
+        await runs_cmd.resolve_thread(args, commands.data_dir_of(args))
     handlers: dict[str, Any] = {
-        "demo": commands.demo,
-        "trip": commands.trip,
-        "run": run_cmd.run,
         "resume": _resume,
-        "bookings": commands.bookings,
         "runs": runs_cmd.list_runs,
-        "airports": commands.airports,
         "history": history_cmd.show_history,
         "fork": history_cmd.fork_run,
         "show": show_cmd.show,
         "graph": show_cmd.draw_graph,
     }
-    result: int = await handlers[args.command](args)
+    handler = handlers.get(args.command) or _domain_handler(args)
+    result: int = await handler(args)
     return result
 
 
+def _domain_handler(args: argparse.Namespace) -> Any:
+    """The handler a domain's command names (`handler="module:function"`), imported now."""
+    target = getattr(args, "handler", None)
+    if not isinstance(target, str):
+        raise plugins.PluginError(f"the command {args.command!r} names no handler")
+    try:
+        return plugins.resolve(target)
+    except (ImportError, AttributeError) as exc:
+        raise plugins.PluginError(
+            f"the command {args.command!r} cannot load its handler {target}: {exc}"
+        ) from None
+
+
 async def _resume(args: argparse.Namespace) -> int:
-    """`resume`, once the thread's bookings are known to be in this inventory, under the
-    thread's lock: a run that another process is driving is not driven twice."""
+    """`resume`, once the thread's records are known to be in the domain's storage here
+    (travel: its bookings in this inventory), under the thread's lock: a run that another
+    process is driving is not driven twice."""
     from graph.persistence import hold_thread
 
     target = await commands.checkpoint_target(args)
-    data_dir = commands._data_dir(args)
-    await commands.check_thread_inventory(args.thread_id, target, data_dir, resuming=True)
+    data_dir = commands.data_dir_of(args)
+    await commands.check_thread_storage(args, args.thread_id, target, resuming=True)
     async with hold_thread(target, args.thread_id, data_dir):
         return await commands.resume(args)
 

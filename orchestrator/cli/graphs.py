@@ -1,11 +1,12 @@
 """Which graph a CLI command reads or runs: `--graph NAME|module:attr`, so any domain built on
-the engine gets `show`, `history`, `fork`, `runs` and `resume`.
+the engine gets `show`, `history`, `fork`, `runs`, `resume` and `graph`.
 
 NAME is a graph of `langgraph.json` (the one beside the current directory's, else the
 project's); `module:attr` (or `path/to/file.py:attr`) names a compiled graph, a `Domain`, or a
-function returning either. The default is the first graph of `langgraph.json`, the travel
-orchestrator, which the CLI builds itself (with the CLI's own context) rather than taking the
-server's compiled copy.
+function returning either. The default is the first domain `$ORCHESTRATOR_DOMAINS` lists (the
+travel orchestrator), else the first graph of `langgraph.json`. A domain whose CLI module names
+its `langgraph.json` graph (`GRAPH`) is built here, with the CLI's own context, rather than
+taken from the server's compiled copy.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import importlib
 import importlib.util
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +23,9 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.pregel import Pregel
 
 from graph.builder import Graph, build_graph
+from orchestrator.cli import plugins
 from orchestrator.cli.errors import UserError
 from orchestrator.domain import Domain
-
-TRAVEL = "orchestrator"
-"""The name `langgraph.json` gives the travel orchestrator: built here, not imported."""
 
 
 def langgraph_json() -> Path | None:
@@ -79,23 +79,74 @@ def _import(target: str) -> Any:
         raise UserError(f"--graph {target!r}: {where} has no {attr!r}") from None
 
 
-def load_graph(spec: str | None, saver: BaseCheckpointSaver[Any]) -> Graph:
-    """The graph `spec` names, reading and writing its checkpoints through `saver`."""
+@dataclass(frozen=True)
+class Loaded:
+    """A graph to read or run, with its `Domain` when the CLI knows it (not for a graph given
+    compiled)."""
+
+    graph: Graph
+    domain: Domain | None = None
+
+    def side_effect_workers(self) -> frozenset[str]:
+        """The workers whose tasks change the world: the domain's `side_effects` ones, else the
+        ones the graph's `approve` node routes to."""
+        if self.domain is not None:
+            return frozenset(s.name for s in self.domain.workers.values() if s.side_effects)
+        builder: Any = getattr(self.graph, "builder", None)
+        branches = (getattr(builder, "branches", None) or {}).get("approve") or {}
+        ends = (n for b in branches.values() for n in (getattr(b, "ends", None) or {}).values())
+        return frozenset(n for n in ends if n != "orchestrate")
+
+
+def _domain(target: str) -> Domain:
+    """The `Domain` a plugin's `DOMAIN = "module:function"` names."""
+    try:
+        found = plugins.resolve(target)
+    except (ImportError, AttributeError) as exc:
+        raise UserError(f"{plugins.DOMAINS_ENV}: cannot load the domain {target}: {exc}") from None
+    domain = found() if callable(found) and not isinstance(found, Domain) else found
+    if not isinstance(domain, Domain):
+        raise UserError(f"{plugins.DOMAINS_ENV}: {target} is not a Domain")
+    return domain
+
+
+def load(spec: str | None, saver: BaseCheckpointSaver[Any] | None) -> Loaded:
+    """The graph `spec` names (None: the default), reading and writing its checkpoints through
+    `saver` (None: compiled without one, to draw it)."""
+    known = plugins.load()
+    if spec is None:
+        first = next((p for p in known if p.domain), None)
+        if first is not None and first.domain is not None:
+            domain = _domain(first.domain)
+            return Loaded(build_graph(domain, checkpointer=saver), domain)
     names = graph_names()
-    name = spec or next(iter(names), TRAVEL)
-    if name == TRAVEL:
-        return build_graph(checkpointer=saver)
+    name = spec or next(iter(names), None)
+    if name is None:
+        raise UserError(
+            f"no graph to read: give --graph NAME|module:attr, or list a domain's CLI module in "
+            f"{plugins.DOMAINS_ENV}"
+        )
+    for plugin in known:
+        if plugin.graph == name and plugin.domain:
+            domain = _domain(plugin.domain)
+            return Loaded(build_graph(domain, checkpointer=saver), domain)
     target = names.get(name, name)
     if ":" not in target:
-        known = ", ".join(names) or "none"
+        listed = ", ".join(names) or "none"
         raise UserError(
-            f"--graph {name!r} is not a graph of langgraph.json ({known}) nor module:attr"
+            f"--graph {name!r} is not a graph of langgraph.json ({listed}) nor module:attr"
         )
     found = _import(target)
     if not isinstance(found, Pregel | Domain) and callable(found):
         found = found()
     if isinstance(found, Domain):
-        return build_graph(found, checkpointer=saver)
+        return Loaded(build_graph(found, checkpointer=saver), found)
     if isinstance(found, Pregel):
-        return found.copy(update={"checkpointer": saver})  # type: ignore[return-value]
+        copy: Graph = found.copy(update={"checkpointer": saver})  # type: ignore[assignment]
+        return Loaded(copy)
     raise UserError(f"--graph {target!r} is neither a compiled graph nor a Domain")
+
+
+def load_graph(spec: str | None, saver: BaseCheckpointSaver[Any] | None) -> Graph:
+    """The graph `spec` names (see `load`)."""
+    return load(spec, saver).graph

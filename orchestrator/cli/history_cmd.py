@@ -8,10 +8,9 @@ import sys
 import textwrap
 import uuid
 
-from domains.travel.request import TripInputError, check_budget
 from graph.persistence import hold_thread, open_checkpointer
 from orchestrator.cli.errors import EXIT_OK, UserError
-from orchestrator.cli.graphs import load_graph
+from orchestrator.cli.graphs import load, load_graph
 from orchestrator.history import HistoryEntry, UnknownCheckpoint, fork, history
 
 
@@ -66,35 +65,33 @@ def format_history(entries: list[HistoryEntry], width: int | None = None) -> lis
 
 async def fork_run(args: argparse.Namespace) -> int:
     from orchestrator.cli.commands import (
-        _approver,
-        _context,
-        _data_dir,
-        _report,
+        approver_for,
         checkpoint_target,
+        data_dir_of,
+        report,
         require_thread,
+        run_context,
     )
     from orchestrator.cli.live import progress_view
     from orchestrator.cli.runs_cmd import resolve_checkpoint
     from orchestrator.runner import drive, run_config
 
-    try:
-        check_budget(args.budget)
-    except TripInputError as exc:
-        raise UserError(str(exc)) from None
+    # `--budget` was checked by the parser (a finite amount >= 0).
     target = await checkpoint_target(args)
-    data_dir = _data_dir(args)
-    context = _context(args, data_dir, auto=False)
+    data_dir = data_dir_of(args)
+    context = run_context(args, data_dir, auto=False)
     new_thread = args.thread or f"{args.thread_id[:100]}-fork-{uuid.uuid4().hex[:6]}"
     changes = {"budget": args.budget} if args.budget is not None else None
     async with hold_thread(target, new_thread, data_dir), open_checkpointer(target) as saver:
-        graph = load_graph(args.graph, saver)
+        loaded = load(args.graph, saver)
+        graph = loaded.graph
         await require_thread(graph, args.thread_id, target)
         if (await graph.aget_state({"configurable": {"thread_id": new_thread}})).values:
             raise UserError(
                 f"thread {new_thread!r} already holds a run: a fork goes to a new thread, so "
                 "leave out --thread or pick an unused one"
             )
-        at = await resolve_checkpoint(graph, args.thread_id, args.at)
+        at = await resolve_checkpoint(loaded, args.thread_id, args.at)
         try:
             branch = await fork(graph, args.thread_id, at, new_thread, request_changes=changes)
         except UnknownCheckpoint as exc:
@@ -107,6 +104,6 @@ async def fork_run(args: argparse.Namespace) -> int:
                 config=run_config(new_thread, context),
                 context=context,
                 on_event=on_event,
-                approver=_approver(args),
+                approver=approver_for(args),
             )
-    return _report(args, new_thread, outcome)
+    return report(args, new_thread, outcome)

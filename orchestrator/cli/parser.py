@@ -2,8 +2,14 @@
 
 This module imports only the standard library, so `orchestrator --help`, `--version`, a
 command's `--help`, a usage mistake and `completion` answer without loading LangGraph, the
-domains or rich (a fraction of the time of `import langgraph`). Checks that need no database
-(a traveller count, a budget, a date) happen here too, so bad flags fail just as fast.
+engine or rich (a fraction of the time of `import langgraph`). Checks that need no database
+(a budget, a date) happen here too, so bad flags fail just as fast.
+
+The engine's commands (`resume`, `runs`, `history`, `fork`, `show`, `graph`, `new-domain`,
+`completion`) are defined here; a domain adds its own (travel: `demo`, `trip`, `run`,
+`bookings`, `airports`) from the CLI module `$ORCHESTRATOR_DOMAINS` names
+(`orchestrator.cli.plugins`), with the helpers below: `add_command`, `common_options`,
+`run_options`, and the argument types `day`, `budget` and `limit`.
 """
 
 from __future__ import annotations
@@ -17,11 +23,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from orchestrator.cli.plugins import add_all, load
+
 PROG = "orchestrator"
 EXIT_USAGE = 2
-MAX_TRAVELERS = 9
-CABINS = ("economy", "premium", "business")
-CAR_CLASSES = ("economy", "compact", "midsize", "suv", "luxury")
 PLANNERS = ("auto", "llm", "rules")
 SHOW_FORMATS = ("text", "mermaid", "json")
 RELATIVE_DAY = re.compile(r"\+(\d{1,3})d?")
@@ -35,18 +40,25 @@ exit codes:
   3    paused for approval: `orchestrator resume THREAD` continues it
   130  interrupted (Ctrl-C); 141 the reader of stdout went away (`| head`)"""
 
-EPILOG = f"""\
+CORE_EXAMPLES = (
+    "orchestrator runs",
+    "orchestrator show THREAD",
+    "orchestrator fork THREAD --at latest --budget 12000 --yes",
+    "orchestrator new-domain notes",
+)
+"""The engine's examples for `orchestrator --help`, after the domains' own."""
+
+
+def epilog(examples: list[str]) -> str:
+    shown = "\n".join(f"  {line}" for line in examples)
+    return f"""\
 examples:
-  orchestrator demo
-  orchestrator trip --from SFO --to CDG --depart +30 --return +35 --travelers 2 \\
-      --budget 9000 --yes
-  orchestrator runs
-  orchestrator show THREAD
-  orchestrator fork THREAD --at latest --budget 12000 --yes
+{shown}
 
 THREAD may be a unique prefix of a thread id (`orchestrator runs` lists them); dates are
 YYYY-MM-DD or +N (N days from today). Without a command, this help is printed (exit 0).
-`orchestrator completion bash` prints a shell completion script.
+`orchestrator completion bash` prints a shell completion script. The domains in
+$ORCHESTRATOR_DOMAINS add their commands (default: domains.travel.cli, travel booking).
 
 {EXIT_CODES}"""
 
@@ -104,18 +116,6 @@ class Parser(argparse.ArgumentParser):
 # Types: each raises ArgumentTypeError with the fix, which `Parser.error` prints in one line.
 
 
-def travelers(text: str) -> int:
-    try:
-        count = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= count <= MAX_TRAVELERS:
-        raise argparse.ArgumentTypeError(
-            f"must be at least 1 and at most {MAX_TRAVELERS}, got {count}"
-        )
-    return count
-
-
 def budget(text: str) -> float:
     try:
         amount = float(text.replace(",", "").removeprefix("$"))
@@ -150,15 +150,8 @@ def day(text: str) -> str:
         ) from None
 
 
-def leg(text: str) -> str:
-    """`FROM-TO:DATE` with DATE as `day` takes it; the rest is checked with the trip."""
-    route, sep, when = text.partition(":")
-    if sep and RELATIVE_DAY.fullmatch(when.strip()):
-        return f"{route}:{day(when)}"
-    return text
-
-
-def _common(parser: argparse.ArgumentParser, *, json_help: str | None = None) -> None:
+def common_options(parser: argparse.ArgumentParser, *, json_help: str | None = None) -> None:
+    """`--data-dir`, `--checkpointer` and (with `json_help`) `--json`."""
     parser.add_argument(
         "--data-dir",
         metavar="DIR",
@@ -177,20 +170,23 @@ def _common(parser: argparse.ArgumentParser, *, json_help: str | None = None) ->
         parser.add_argument("--json", action="store_true", help=json_help)
 
 
-def _graph_option(parser: argparse.ArgumentParser) -> None:
+def graph_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--graph",
         metavar="NAME|MODULE:ATTR",
         default=None,
         help="the graph the run belongs to: a graph of langgraph.json, or module:attr naming a "
-        "compiled graph, a Domain or a function returning one (default: the first graph of "
-        "langgraph.json, the travel orchestrator)",
+        "compiled graph, a Domain or a function returning one (default: the first domain of "
+        "$ORCHESTRATOR_DOMAINS, the travel orchestrator)",
     )
 
 
-def _run_options(parser: argparse.ArgumentParser, *, thread_help: str) -> None:
+def run_options(parser: argparse.ArgumentParser, *, thread_help: str) -> None:
+    """`--yes`, `--thread` and `--planner`: the options of a command that drives a run."""
     parser.add_argument(
-        "--yes", action="store_true", help="approve the bookings without asking (default: ask)"
+        "--yes",
+        action="store_true",
+        help="approve the side effects (e.g. bookings) without asking (default: ask)",
     )
     parser.add_argument("--thread", metavar="ID", default=None, help=thread_help)
     parser.add_argument(
@@ -206,136 +202,41 @@ RUN_JSON = "print the status, itinerary and usage as JSON on stdout (progress st
 THREAD_HELP = "a thread id, or a unique prefix of one (`orchestrator runs` lists them)"
 
 
-def _sub(
-    sub: argparse._SubParsersAction[Parser],
+def add_command(
+    sub: argparse._SubParsersAction[Any],
     name: str,
     summary: str,
     description: str,
     examples: str,
 ) -> argparse.ArgumentParser:
-    epilog = f"examples:\n{examples}\n\n{EXIT_CODES}"
+    """A command with the house style: a one-line summary for the command list, a description,
+    `examples` (indented lines) and the exit codes under its `--help`."""
+    text = f"examples:\n{examples}\n\n{EXIT_CODES}"
     parser: argparse.ArgumentParser = sub.add_parser(
-        name, help=summary, description=textwrap.fill(description, 78), epilog=epilog
+        name, help=summary, description=textwrap.fill(description, 78), epilog=text
     )
     return parser
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The whole grammar: the domains' commands (`$ORCHESTRATOR_DOMAINS`), then the engine's.
+    A listed module that cannot be used raises `PluginError`."""
+    plugins = load()
     parser = Parser(
         prog=PROG,
         description=textwrap.fill(
             "An orchestrator that plans a goal, delegates each task to a worker and re-plans "
-            "from what comes back; travel booking is the flagship domain.",
+            "from what comes back. The engine's commands read and continue the runs of any "
+            "domain; each domain adds its own (travel booking is the flagship).",
             78,
         ),
-        epilog=EPILOG,
+        epilog=epilog([*(line for p in plugins for line in p.examples), *CORE_EXAMPLES]),
     )
     parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    add_all(sub, plugins)
 
-    demo = _sub(
-        sub,
-        "demo",
-        "run the showcase trip offline (approval is automatic)",
-        "Plans, searches, re-plans and books a three-leg trip for two, 45 days from now, on the "
-        "offline inventory. No API key, no network.",
-        "  orchestrator demo\n  orchestrator demo --data-dir /tmp/orch --json",
-    )
-    _common(demo, json_help=RUN_JSON)
-
-    trip = _sub(
-        sub,
-        "trip",
-        "plan and book a trip given as flags",
-        "Plans and books a trip: a round trip with --from/--to/--depart[/--return], or legs in "
-        "travel order with --leg. Asks before booking unless --yes.",
-        "  orchestrator trip --from SFO --to CDG --depart +30 --return +35 --travelers 2 \\\n"
-        "      --budget 9000\n"
-        "  orchestrator trip --leg SFO-JFK:+30 --leg JFK-CDG:+33 --leg CDG-SFO:+37 --car --yes\n"
-        "  orchestrator trip --from SFO --to LHR --depart +60 --cabin business --json",
-    )
-    trip.add_argument("--from", dest="origin", metavar="IATA", help="origin airport, e.g. SFO")
-    trip.add_argument(
-        "--to", dest="destination", metavar="IATA", help="destination airport, e.g. CDG"
-    )
-    trip.add_argument(
-        "--depart", metavar="DATE", type=day, help="departure date: YYYY-MM-DD or +N days"
-    )
-    trip.add_argument(
-        "--return",
-        dest="back",
-        metavar="DATE",
-        type=day,
-        help="return date: YYYY-MM-DD or +N days (default: one way)",
-    )
-    trip.add_argument(
-        "--leg",
-        action="append",
-        default=[],
-        type=leg,
-        metavar="FROM-TO:DATE",
-        help="one leg (e.g. SFO-JFK:+30); repeat in travel order, instead of --from/--to",
-    )
-    trip.add_argument(
-        "--travelers",
-        type=travelers,
-        default=1,
-        metavar="N",
-        help=f"travellers, 1 to {MAX_TRAVELERS} (default: %(default)s)",
-    )
-    trip.add_argument(
-        "--budget",
-        type=budget,
-        default=None,
-        metavar="USD",
-        help="total budget in USD, a finite amount >= 0 (default: none)",
-    )
-    trip.add_argument(
-        "--cabin", choices=CABINS, default="economy", help="flight cabin (default: %(default)s)"
-    )
-    trip.add_argument(
-        "--hotel-tier",
-        type=int,
-        default=3,
-        choices=range(1, 6),
-        metavar="1-5",
-        help="hotel stars, 1 (budget) to 5 (luxury) (default: %(default)s)",
-    )
-    trip.add_argument("--car", action="store_true", help="rent a car at each destination")
-    trip.add_argument(
-        "--car-class",
-        choices=CAR_CLASSES,
-        default="compact",
-        help="with --car (default: %(default)s)",
-    )
-    trip.add_argument(
-        "--open-jaw",
-        action="store_true",
-        help="the legs need not connect (into Paris, home from Rome); without it every leg "
-        "starts where the previous one ended",
-    )
-    _common(trip, json_help=RUN_JSON)
-    _run_options(trip, thread_help="thread id for the run (default: a new trip-XXXXXXXX)")
-
-    run = _sub(
-        sub,
-        "run",
-        "plan and book a trip described in words (needs a model)",
-        "A model reads the request into a trip (checked as `trip` checks its flags), then plans "
-        "it. Needs OPENAI_API_KEY (and OPENAI_BASE_URL for vLLM, Ollama or LM Studio); without "
-        "a model it exits 2 and writes nothing.",
-        "  orchestrator run 'San Francisco to Paris in 30 days for 5 nights, two people, "
-        "under $9000'",
-    )
-    run.add_argument(
-        "text",
-        metavar="TEXT",
-        help="the trip in your words; single-quote it when it holds a $",
-    )
-    _common(run, json_help=RUN_JSON)
-    _run_options(run, thread_help="thread id for the run (default: a new run-XXXXXXXX)")
-
-    resume = _sub(
+    resume = add_command(
         sub,
         "resume",
         "continue a paused or interrupted run",
@@ -346,7 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     resume.add_argument("thread_id", metavar="THREAD", help=THREAD_HELP)
     resume.add_argument(
-        "--yes", action="store_true", help="approve the bookings without asking (default: ask)"
+        "--yes",
+        action="store_true",
+        help="approve the side effects (e.g. bookings) without asking (default: ask)",
     )
     resume.add_argument(
         "--answer",
@@ -356,10 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="answer the paused approval as at the prompt: y, n, 'drop N', 'alt N M'; repeat "
         "for several edits (without a final y or n the edits are applied)",
     )
-    _common(resume, json_help=RUN_JSON)
-    _graph_option(resume)
+    common_options(resume, json_help=RUN_JSON)
+    graph_option(resume)
 
-    runs = _sub(
+    runs = add_command(
         sub,
         "runs",
         "list the runs (threads), newest first",
@@ -374,25 +277,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="the N newest, 0 for all (default: %(default)s)",
     )
-    _common(runs, json_help="the runs as a JSON list")
-    _graph_option(runs)
+    common_options(runs, json_help="the runs as a JSON list")
+    graph_option(runs)
 
-    bookings = _sub(
-        sub,
-        "bookings",
-        "list what was booked",
-        "Lists the bookings in the inventory: all of them, or one run's.",
-        "  orchestrator bookings\n  orchestrator bookings THREAD --json",
-    )
-    bookings.add_argument(
-        "thread_id", metavar="THREAD", nargs="?", default=None, help="only this run's bookings"
-    )
-    bookings.add_argument(
-        "--thread", default=None, metavar="ID", help="deprecated: give THREAD instead"
-    )
-    _common(bookings, json_help="the bookings as a JSON list")
-
-    history = _sub(
+    history = add_command(
         sub,
         "history",
         "list a run's checkpoints: round, node, decisions",
@@ -401,10 +289,10 @@ def build_parser() -> argparse.ArgumentParser:
         "  orchestrator history THREAD\n  orchestrator history THREAD --json",
     )
     history.add_argument("thread_id", metavar="THREAD", help=THREAD_HELP)
-    _common(history, json_help="the checkpoints as a JSON list")
-    _graph_option(history)
+    common_options(history, json_help="the checkpoints as a JSON list")
+    graph_option(history)
 
-    fork = _sub(
+    fork = add_command(
         sub,
         "fork",
         "re-run from an earlier checkpoint on a new thread",
@@ -419,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         metavar="CHECKPOINT",
         help="a checkpoint id or a unique prefix of one (`orchestrator history THREAD`), or "
-        "'latest' for the newest one before any booking was sent",
+        "'latest' for the newest one before any side effect (e.g. a booking) was sent",
     )
     fork.add_argument(
         "--budget",
@@ -428,11 +316,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="USD",
         help="re-plan under this budget, a finite amount >= 0 (default: keep the run's)",
     )
-    _common(fork, json_help=RUN_JSON)
-    _graph_option(fork)
-    _run_options(fork, thread_help="thread id for the fork (default: THREAD-fork-XXXXXX)")
+    common_options(fork, json_help=RUN_JSON)
+    graph_option(fork)
+    run_options(fork, thread_help="thread id for the fork (default: THREAD-fork-XXXXXX)")
 
-    show = _sub(
+    show = add_command(
         sub,
         "show",
         "a run's report: goal, status, plan, timeline, totals",
@@ -467,10 +355,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="draw the plan and the timeline to FILE.png or FILE.svg (needs matplotlib)",
     )
-    _common(show)
-    _graph_option(show)
+    common_options(show)
+    graph_option(show)
 
-    draw = _sub(
+    draw = add_command(
         sub,
         "graph",
         "the orchestrator graph's structure: nodes and edges",
@@ -487,17 +375,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     draw.add_argument("--out", metavar="FILE", default=None, help="draw it to FILE.png or FILE.svg")
     draw.add_argument("--json", action="store_true", help="nodes and edges as JSON")
+    graph_option(draw)
 
-    airports = _sub(
+    new_domain = add_command(
         sub,
-        "airports",
-        "list the airports of the inventory",
-        "The airports the offline inventory knows, with their city and time zone.",
-        "  orchestrator airports\n  orchestrator airports --json",
+        "new-domain",
+        "write a new domain package that runs at once",
+        "Writes the package NAME/ under DIR: workers, a deterministic planner, a verifier, the "
+        "Domain, tests and a notebook (the deterministic planner, then the LLM one). Its tests "
+        "pass as written: python -m pytest NAME/tests. Nothing is written if NAME is not a "
+        "free package name or DIR/NAME holds files.",
+        "  orchestrator new-domain notes\n  orchestrator new-domain word_games --dir ~/src",
     )
-    airports.add_argument("--json", action="store_true", help="the airports as a JSON list")
+    new_domain.add_argument(
+        "name", metavar="NAME", help="the package's name: lower-case letters, digits and _"
+    )
+    new_domain.add_argument(
+        "--dir",
+        default=".",
+        metavar="DIR",
+        help="the folder to write NAME/ in (default: the current directory)",
+    )
 
-    completion = _sub(
+    completion = add_command(
         sub,
         "completion",
         "print a shell completion script (bash or zsh)",
@@ -510,12 +410,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def normalize(args: argparse.Namespace) -> argparse.Namespace:
-    """Aliases folded into one name: `bookings --thread` into THREAD, `show --json` into
-    `--format json` (and back, for the commands that read `args.json`)."""
-    if args.command == "bookings":
-        if args.thread is not None and args.thread_id is None:
-            args.thread_id = args.thread
-        args.thread = args.thread_id
+    """Aliases folded into one name: a domain command's own (its `normalize_args` default, e.g.
+    travel's `bookings --thread` into THREAD), `show --json` into `--format json` (and back, for
+    the commands that read `args.json`)."""
+    fold = getattr(args, "normalize_args", None)
+    if callable(fold):
+        fold(args)
     if args.command == "show":
         if args.json:
             args.format = "json"

@@ -16,11 +16,10 @@ from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
-from domains.travel.services import thread_bookings
 from graph.builder import Graph
 from graph.persistence import is_postgres, open_checkpointer, resolve_target
 from orchestrator.cli.errors import EXIT_OK, UserError
-from orchestrator.cli.graphs import load_graph
+from orchestrator.cli.graphs import Loaded, load
 from orchestrator.llm.usage import usage_totals
 
 THREADS_SQL = (
@@ -30,8 +29,6 @@ THREADS_SQL = (
 """Every thread with its first and last checkpoint id. LangGraph's ids are UUIDv6, ordered by
 time, so the last id orders threads by their latest activity and the first one is the start."""
 SHOWN_MATCHES = 5
-SIDE_EFFECT_WORKERS = ("book", "cancel")
-"""The travel workers whose work a fork cannot carry to another thread."""
 
 
 @dataclass(frozen=True)
@@ -102,8 +99,8 @@ async def resolve_thread(args: argparse.Namespace, data_dir: str) -> None:
         names = [r.thread_id for r in await thread_rows(saver)]
     if prefix in names or not names:
         return
-    if args.command == "bookings" and not any(n.startswith(prefix) for n in names):
-        return  # bookings may belong to a thread checkpointed elsewhere (a server's store)
+    if getattr(args, "unknown_thread_ok", False) and not any(n.startswith(prefix) for n in names):
+        return  # e.g. travel's bookings: a thread checkpointed elsewhere (a server's store)
     resolved = pick(
         prefix,
         names,
@@ -111,21 +108,21 @@ async def resolve_thread(args: argparse.Namespace, data_dir: str) -> None:
         f"no run named {prefix!r}, and none starting with it: `orchestrator runs` lists them",
     )
     args.thread_id = resolved
-    if getattr(args, "command", None) == "bookings":
-        args.thread = resolved
 
 
-async def resolve_checkpoint(graph: Graph, thread_id: str, text: str) -> str:
+async def resolve_checkpoint(loaded: Loaded, thread_id: str, text: str) -> str:
     """The checkpoint id that `text` names in `thread_id`: an id, a unique prefix, or `latest`:
-    the newest checkpoint that can continue and precedes every booking (a paused run's pause;
-    a finished run's last approval, or the last round before it)."""
+    the newest checkpoint that can continue and precedes every side effect, e.g. a booking (a
+    paused run's pause; a finished run's last approval, or the last round before it)."""
+    graph, effectful = loaded.graph, loaded.side_effect_workers()
     config: Any = {"configurable": {"thread_id": thread_id}}
     snapshots = [s async for s in graph.aget_state_history(config)]
     ids = [str(s.config["configurable"]["checkpoint_id"]) for s in snapshots]
     if text == "latest":
         for snapshot in snapshots:  # newest first
             values = snapshot.values
-            if snapshot.next and values.get("goal") is not None and not _side_effects(values):
+            sent = _side_effects(values, effectful)
+            if snapshot.next and values.get("goal") is not None and not sent:
                 return str(snapshot.config["configurable"]["checkpoint_id"])
         raise UserError(f"run {thread_id} has no checkpoint to fork from")
     chosen = pick(
@@ -145,14 +142,11 @@ async def resolve_checkpoint(graph: Graph, thread_id: str, text: str) -> str:
     return chosen
 
 
-def _side_effects(values: dict[str, Any]) -> bool:
-    """Whether a booking or a cancellation was sent: a booking belongs to its thread, so a
-    fork from after one would hold nothing of it."""
+def _side_effects(values: dict[str, Any], effectful: frozenset[str]) -> bool:
+    """Whether a side effect (travel: a booking or a cancellation) was sent: it belongs to its
+    thread, so a fork from after one would hold nothing of it."""
     tasks = (values.get("tasks") or {}).values()
-    sent = any(
-        t.get("worker") in SIDE_EFFECT_WORKERS and t.get("status") != "pending" for t in tasks
-    )
-    return sent or bool(thread_bookings(values))
+    return any(t.get("worker") in effectful and t.get("status") != "pending" for t in tasks)
 
 
 def _started(checkpoint: Any) -> str | None:
@@ -188,13 +182,13 @@ async def _row(graph: Graph, saver: BaseCheckpointSaver[str], thread: ThreadRow)
 
 
 async def list_runs(args: argparse.Namespace) -> int:
-    from orchestrator.cli.commands import _data_dir
+    from orchestrator.cli.commands import data_dir_of
 
-    target = resolve_target(args.checkpointer, _data_dir(args))
+    target = resolve_target(args.checkpointer, data_dir_of(args))
     rows: list[RunRow] = []
     if await asyncio.to_thread(_store_exists, target):
         async with open_checkpointer(target) as saver:
-            graph = load_graph(getattr(args, "graph", None), saver)
+            graph = load(getattr(args, "graph", None), saver).graph
             threads = await thread_rows(saver)
             if args.limit:
                 threads = threads[: args.limit]

@@ -19,12 +19,10 @@ from typing import Any, TypeVar
 
 from rich.console import Console
 
-from domains.travel.services import check_inventory_holds, thread_bookings
-from graph.builder import build_graph
 from graph.persistence import open_checkpointer
 from orchestrator.cli.approval import render_approval
 from orchestrator.cli.errors import EXIT_OK, UserError
-from orchestrator.cli.graphs import load_graph
+from orchestrator.cli.graphs import load, load_graph
 from orchestrator.report.load import load_report
 from orchestrator.report.mermaid import (
     report_markdown,
@@ -67,17 +65,21 @@ def _stdout_console() -> Console:
 
 
 async def show(args: argparse.Namespace) -> int:
-    from orchestrator.cli.commands import _data_dir, checkpoint_target, require_thread
+    from orchestrator.cli.commands import (
+        check_storage,
+        checkpoint_target,
+        data_dir_of,
+        require_thread,
+    )
 
     check_image_target(args.out)
     target = await checkpoint_target(args)
     async with open_checkpointer(target) as saver:
-        graph = load_graph(args.graph, saver)
-        snapshot = await require_thread(graph, args.thread_id, target)
-        report = await load_report(graph, args.thread_id)
-    # A report of bookings that the inventory here does not hold would mislead.
-    booked = thread_bookings(snapshot.values)
-    await asyncio.to_thread(check_inventory_holds, args.thread_id, booked, _data_dir(args))
+        loaded = load(args.graph, saver)
+        snapshot = await require_thread(loaded.graph, args.thread_id, target)
+        report = await load_report(loaded.graph, args.thread_id)
+    # A report of records (travel: bookings) that the storage here does not hold would mislead.
+    await check_storage(loaded, args.thread_id, snapshot.values, data_dir_of(args))
     pending = [i.value for i in snapshot.interrupts if isinstance(i.value, dict)]
     if args.format == "json":
         data = report.as_dict()
@@ -120,7 +122,7 @@ def _describe(graph: Any) -> list[str]:
 
 async def draw_graph(args: argparse.Namespace) -> int:
     check_image_target(args.out)
-    graph = build_graph()
+    graph = load_graph(args.graph, None)
     if args.json:
         drawable = structure_graph(graph)
         data = {

@@ -10,6 +10,7 @@ all passes at once: `pytest <path>/<name>/tests` (run from `<path>`, or anywhere
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import keyword
 from importlib import resources
@@ -31,6 +32,15 @@ def _check(name: str) -> None:
         )
     if name in {"orchestrator", "graph", "nodes", "domains", "state", "tests"}:
         raise SkeletonError(f"{name!r} is taken by this project's own packages")
+    try:
+        found = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        found = None
+    if found is not None and found.origin is not None:  # a folder alone is no module yet
+        raise SkeletonError(
+            f"{name!r} is already a module ({found.origin}), which the new package would hide: "
+            "pick another name"
+        )
 
 
 def _fill(text: str, name: str) -> str:

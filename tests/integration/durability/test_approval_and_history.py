@@ -217,7 +217,7 @@ async def test_history_and_fork_from_python(
     }  # fmt: skip
     context = Context(data_dir=str(data_dir), approval="auto")
     async with open_checkpointer(str(tmp_path / "c.sqlite")) as saver:
-        graph = build_graph(checkpointer=saver)
+        graph = build_graph(travel_domain(), checkpointer=saver)
         first = await drive(
             graph,
             {"goal": "Paris", "request": request},
@@ -271,7 +271,7 @@ async def test_time_paused_for_approval_does_not_count_against_the_deadline(
     }  # fmt: skip
     context = Context(data_dir=str(data_dir), approval="ask", deadline_s=1.0)
     async with open_checkpointer(str(tmp_path / "c.sqlite")) as saver:
-        graph = build_graph(checkpointer=saver)
+        graph = build_graph(travel_domain(), checkpointer=saver)
         config = run_config("slow-human", context)
         paused = await drive(
             graph, {"goal": "Paris", "request": request}, config=config, context=context
@@ -480,7 +480,7 @@ async def test_an_edit_cannot_book_an_item_that_was_not_offered(
     }  # fmt: skip
     context = Context(data_dir=str(data_dir), approval="ask")
     async with open_checkpointer(str(tmp_path / "c.sqlite")) as saver:
-        graph = build_graph(checkpointer=saver)
+        graph = build_graph(travel_domain(), checkpointer=saver)
         config = run_config("forged", context)
         paused = await drive(
             graph, {"goal": "Paris", "request": request}, config=config, context=context

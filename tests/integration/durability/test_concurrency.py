@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
+from domains.travel.domain import travel_domain
 from domains.travel.inventory import Inventory
 from domains.travel.models import Leg, TripRequest
 from graph import build_graph, open_checkpointer
@@ -19,7 +20,7 @@ async def _one(n: int, request: TripRequest, data_dir: Path, checkpoints: Path) 
     context = Context(data_dir=str(data_dir), approval="auto")
     # Each run has its own connection, as separate processes would: real lock contention.
     async with open_checkpointer(str(checkpoints)) as saver:
-        graph = build_graph(checkpointer=saver)
+        graph = build_graph(travel_domain(), checkpointer=saver)
         return await drive(
             graph,
             {"goal": f"run {n}", "request": request.model_dump(mode="json")},

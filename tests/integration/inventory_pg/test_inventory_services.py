@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from domains.travel import services
+from domains.travel.domain import travel_domain
 from domains.travel.inventory.postgres import PostgresInventory
 from domains.travel.models import Leg, TripRequest
 from domains.travel.services import (
@@ -68,7 +69,7 @@ async def test_a_trip_through_the_graph_books_in_postgres(
         return {"decision": "approve"}
 
     async with open_checkpointer(str(tmp_path / "checkpoints.sqlite")) as saver:
-        graph = build_graph(checkpointer=saver)
+        graph = build_graph(travel_domain(), checkpointer=saver)
         outcome = await drive(
             graph,
             {"goal": request.goal(), "request": request.model_dump(mode="json")},

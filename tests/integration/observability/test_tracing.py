@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from domains.travel.domain import travel_domain
 from domains.travel.inventory import Inventory
 from graph import build_graph, open_checkpointer
 from orchestrator.report import RunReport, load_report
@@ -99,7 +100,7 @@ def traced(
 
 async def report_of(data_dir: Path, thread: str) -> RunReport:
     async with open_checkpointer(str(data_dir / "checkpoints.sqlite")) as saver:
-        return await load_report(build_graph(checkpointer=saver), thread)
+        return await load_report(build_graph(travel_domain(), checkpointer=saver), thread)
 
 
 def parent(runs: dict[str, dict[str, Any]], run: dict[str, Any]) -> dict[str, Any] | None:

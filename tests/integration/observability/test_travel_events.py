@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from domains.travel.domain import travel_domain
 from domains.travel.inventory import Inventory
 from domains.travel.models import Leg, TripRequest
 from graph import build_graph, open_checkpointer
@@ -28,7 +29,7 @@ async def test_a_travel_run_streams_each_event_kind(data_dir: Path, inventory: I
     events: list[dict[str, Any]] = []
 
     async with open_checkpointer(str(data_dir / "checkpoints.sqlite")) as saver:
-        graph = build_graph(checkpointer=saver)
+        graph = build_graph(travel_domain(), checkpointer=saver)
         sold_out: list[str] = []
 
         async def approver(question: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import pytest
 from langgraph.types import StateUpdate
 from server_support import DevServer, sdk
 
+from domains.travel.domain import travel_domain
 from graph.builder import build_graph
 from graph.persistence import open_checkpointer
 from graph.server import SERVER_CHECKPOINTS
@@ -36,7 +37,7 @@ async def test_history_of_a_few_hundred_checkpoints_is_fast_and_whole(server: De
         # One checkpoint per superstep, each appending one entry to the `log` DeltaChannel and
         # merging one task into the `tasks` one, as the orchestrator does.
         async with open_checkpointer(str(server.home / SERVER_CHECKPOINTS)) as saver:
-            await build_graph(checkpointer=saver).abulk_update_state(
+            await build_graph(travel_domain(), checkpointer=saver).abulk_update_state(
                 {"configurable": {"thread_id": thread_id}},
                 [
                     [

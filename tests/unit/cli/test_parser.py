@@ -25,6 +25,7 @@ COMMANDS = [
     "show",
     "graph",
     "airports",
+    "new-domain",
     "completion",
 ]
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from langgraph.types import Command
 
+from domains.travel.domain import travel_domain
 from domains.travel.inventory import Inventory
 from domains.travel.models import Leg, TripRequest
 from graph import build_graph, open_checkpointer
@@ -37,7 +38,7 @@ async def run_trip(
     """Runs (or with `resume`, continues) a trip until it ends or pauses for approval."""
     ctx = Context(data_dir=str(data_dir), approval=approval, **context)  # type: ignore[arg-type]
     async with open_checkpointer(str(data_dir / "checkpoints.sqlite")) as saver:
-        graph = build_graph(checkpointer=saver)
+        graph = build_graph(travel_domain(), checkpointer=saver)
         start: Any = (
             Command(resume=resume)
             if resume is not None

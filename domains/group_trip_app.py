@@ -4,7 +4,8 @@ Its worker books each party's trip on the `orchestrator` graph of the server at
 `$ORCHESTRATOR_REMOTE_URL` (default: this same server, which `langgraph dev` announces in
 `$LANGGRAPH_API_URL`). `$ORCHESTRATOR_REMOTE_TOKEN` is sent as a bearer token when that server
 has auth on; `$ORCHESTRATOR_REMOTE_API_KEY` as `x-api-key` for a LangSmith deployment. Its
-context is a `ServerContext`, like the `orchestrator` graph's.
+context is a `ServerContext`, like the `orchestrator` graph's. A server entrypoint composes the
+engine with a domain, so it lives with the domain (`domains.group_trip`).
 """
 
 import os

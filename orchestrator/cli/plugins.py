@@ -1,0 +1,103 @@
+"""The domains that add commands to the `orchestrator` command line, found by module path.
+
+`$ORCHESTRATOR_DOMAINS` lists their CLI modules, comma-separated (default: `domains.travel.cli`,
+the flagship travel domain's). The engine imports no domain: it imports the modules this setting
+names, and only the setting names the shipped one. A domain's CLI module is read to build the
+parser, so it imports only the standard library (and `orchestrator.cli.parser`'s helpers);
+`--help` stays as quick as before. It provides:
+
+- `add_commands(sub)`: adds its subcommands to the parser's subparsers (`parser.add_command`
+  gives them the house style). Each sets `handler="module:function"` as a default: the async
+  function `(args) -> exit code` that runs it, imported only when that command runs. It may
+  also set `normalize_args` (a function folding aliases, called after parsing) and
+  `unknown_thread_ok=True` (a THREAD that names no run here is left for the command to judge);
+- `EXAMPLES` (optional): lines for `orchestrator --help`'s examples;
+- `DOMAIN` (optional): `"module:function"` returning its `Domain`. The first listed module's is
+  the graph that `runs`, `show`, `history`, `fork`, `resume` and `graph` read without `--graph`;
+- `GRAPH` (optional): its graph's name in `langgraph.json`; `--graph NAME` then builds the domain
+  with the CLI's own context, rather than importing the server's compiled copy.
+
+Entry points (`importlib.metadata`) were weighed and left out: scanning them roughly doubles the
+time of `orchestrator --help` and needs a reinstall for every new domain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+DOMAINS_ENV = "ORCHESTRATOR_DOMAINS"
+DEFAULT_DOMAINS = "domains.travel.cli"
+
+
+class PluginError(Exception):
+    """A module named in `$ORCHESTRATOR_DOMAINS` cannot be used; the message says which."""
+
+
+class DomainCommands(NamedTuple):
+    """What one domain's CLI module contributes. (A NamedTuple: `dataclasses` would add a
+    sixth of the parser's import time.)"""
+
+    module: str
+    add_commands: Callable[[Any], None]
+    examples: tuple[str, ...] = ()
+    domain: str | None = None
+    graph: str | None = None
+
+
+def module_names() -> list[str]:
+    """The CLI modules `$ORCHESTRATOR_DOMAINS` names, in order, without repeats."""
+    raw = os.environ.get(DOMAINS_ENV)
+    names = (DEFAULT_DOMAINS if raw is None else raw).split(",")
+    return list(dict.fromkeys(n.strip() for n in names if n.strip()))
+
+
+def load() -> list[DomainCommands]:
+    """Each listed module's contribution; a module that cannot be used is a `PluginError`."""
+    found = []
+    for name in module_names():
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            raise PluginError(
+                f"{DOMAINS_ENV} names {name}, which cannot be imported ({exc}): fix the module "
+                f"path or put its folder on PYTHONPATH"
+            ) from None
+        add = getattr(module, "add_commands", None)
+        if not callable(add):
+            raise PluginError(f"{DOMAINS_ENV} names {name}, which has no add_commands(sub)")
+        found.append(
+            DomainCommands(
+                module=name,
+                add_commands=add,
+                examples=tuple(getattr(module, "EXAMPLES", ())),
+                domain=getattr(module, "DOMAIN", None),
+                graph=getattr(module, "GRAPH", None),
+            )
+        )
+    return found
+
+
+def add_all(sub: argparse._SubParsersAction[Any], plugins: list[DomainCommands]) -> None:
+    """Every plugin's commands; two plugins that claim one command name are a `PluginError`."""
+    for plugin in plugins:
+        try:
+            plugin.add_commands(sub)
+        except argparse.ArgumentError as exc:  # e.g. "conflicting subparser: trip"
+            raise PluginError(
+                f"{DOMAINS_ENV}: {plugin.module} cannot add its commands: {exc}"
+            ) from None
+
+
+def resolve(target: str) -> Any:
+    """The object `module:attr` names (a handler, a domain factory)."""
+    where, _, attr = target.partition(":")
+    return getattr(importlib.import_module(where), attr)
+
+
+def default_domain() -> DomainCommands | None:
+    """The first listed domain that names its `Domain`."""
+    return next((p for p in load() if p.domain), None)
