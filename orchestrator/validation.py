@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from orchestrator.context import Context
 from orchestrator.planning import NewTask, PlanUpdate
+from orchestrator.refs import Location, check_refs, ref_locations
 from orchestrator.workers import WorkerRegistry
 from state import Task
 
@@ -42,12 +44,19 @@ class Validated:
         return not self.errors
 
 
-def _schema_error(exc: ValidationError) -> str:
+def _schema_error(errors: list[ErrorDetails]) -> str:
     parts = []
-    for err in exc.errors()[:5]:
+    for err in errors[:5]:
         where = ".".join(str(p) for p in err["loc"]) or "inputs"
         parts.append(f"{where}: {err['msg']}")
     return "; ".join(parts)
+
+
+def _under(loc: tuple[str | int, ...], where: Location) -> bool:
+    """Whether a schema error at `loc` is about the value at `where` (or inside it). Pydantic
+    puts a union member's name between the parts of a location, so `where` is a subsequence."""
+    rest = iter(loc)
+    return all(any(part == seen for seen in rest) for part in where)
 
 
 def _find_cycle(new: Mapping[str, NewTask]) -> list[str] | None:
@@ -117,18 +126,30 @@ def validate_update(
         for dep in new.depends_on:
             if dep not in tasks and dep not in new_by_id:
                 errors.append(f"task {new.id!r} depends on {dep!r}, which does not exist")
+        refs_at = ref_locations(new.inputs)
+        if refs_at:
+            errors.extend(f"task {new.id!r}: {p}" for p in check_refs(new.inputs, new.depends_on))
         spec = workers.get(new.worker)
         if spec is None:
             known = ", ".join(sorted(workers))
             errors.append(f"task {new.id!r}: unknown worker {new.worker!r} (workers: {known})")
             continue
+        # A reference stands for a value not known yet (`orchestrator.refs`): the schema is
+        # checked around it now, and the resolved inputs when the task runs. Such inputs are
+        # kept as the planner gave them, references and all.
         try:
             inputs = spec.input_model.model_validate(new.inputs).model_dump(mode="json")
         except ValidationError as exc:
-            errors.append(
-                f"task {new.id!r}: inputs do not fit worker {new.worker!r}: {_schema_error(exc)}"
-            )
-            continue
+            left = [e for e in exc.errors() if not any(_under(e["loc"], w) for w in refs_at)]
+            if left:
+                errors.append(
+                    f"task {new.id!r}: inputs do not fit worker {new.worker!r}: "
+                    f"{_schema_error(left)}"
+                )
+                continue
+            inputs = new.inputs
+        if refs_at:
+            inputs = new.inputs
         seen = failed_before.get(task_signature(new.worker, inputs), 0) if failed_before else 0
         if seen >= context.max_identical_failures:
             errors.append(
