@@ -76,13 +76,34 @@ class LogEntry(TypedDict):
 
 
 class Usage(TypedDict):
-    """Token usage of one planning or synthesis call."""
+    """Token usage of model calls: one planning or synthesis call, or a worker attempt's calls
+    to one model (`calls` of them), attributed to its task."""
 
     round: int
+    """The round that made the call: the planning round, or the one that dispatched the task."""
     role: str
+    """`planner`, `synthesizer`, `worker` (a worker's own calls) or `sub-run` (what a delegated
+    sub-orchestration spent, charged to the delegating task)."""
     prompt_tokens: int
     completion_tokens: int
     cost_usd: float | None
+    model: NotRequired[str]
+    calls: NotRequired[int]
+    """Model calls the record sums (1 when absent)."""
+    task_id: NotRequired[str]
+    worker: NotRequired[str]
+    attempt: NotRequired[int]
+
+
+class Budget(TypedDict):
+    """What a delegating task may hand down to its sub-orchestration: its share of the run's
+    budget left at dispatch (`orchestrator.budgets`)."""
+
+    tokens: int | None
+    cost_usd: float | None
+    tasks: int
+    seconds: float
+    """Seconds of work left before the run's deadline (`Context.deadline_s`)."""
 
 
 class Answer(TypedDict):
@@ -252,7 +273,8 @@ class OutputState(TypedDict):
 
 
 class OrchestratorState(TypedDict):
-    """The whole shared state. Written by the orchestrator, workers write only `results`."""
+    """The whole shared state. Written by the orchestrator; workers write only `results`, and
+    `usage` when they called a model."""
 
     goal: str
     request: NotRequired[dict[str, Any] | None]
@@ -315,6 +337,11 @@ class WorkerPayload(TypedDict):
     not_after: NotRequired[float]
     """A lane task does not start after this wall-clock time (`Context.deadline_s`): the
     orchestrator, which checks the deadline between rounds, is not asked between lane tasks."""
+    budget: NotRequired[Budget]
+    """For a worker that delegates (`WorkerSpec.delegates`): what its sub-run may spend."""
+    ref_error: NotRequired[str]
+    """Why a reference in the inputs to another task's output did not resolve
+    (`orchestrator.refs`): the worker is not called, the task fails with this error."""
 
 
 class LanePayload(TypedDict):

@@ -28,7 +28,7 @@ from langgraph.types import interrupt
 from pydantic import BaseModel, Field, ValidationError
 
 from nodes import StateNode
-from orchestrator import board
+from orchestrator import board, budgets
 from orchestrator.context import Context
 from orchestrator.domain import Domain
 from orchestrator.events import annotate_trace, emit
@@ -174,12 +174,22 @@ def make_approve(domain: Domain) -> StateNode:
         if changed:
             message += f"; changed: {', '.join(changed)}"
         scope = state.get("scope", "")
+        payloads = [
+            board.payload(t, scope=scope, round_no=round_no, run_id=state.get("run_id", ""))
+            for t in running.values()
+        ]
+        first = state.get("first_round", 0)
+        budgets.attach(
+            payloads,
+            domain.workers,
+            runtime.context or Context(),
+            spent=[u for u in state.get("usage") or [] if u["round"] >= first],
+            board_size=len(tasks),
+            busy_s=state.get("busy_s", 0.0),
+        )
         update.update(
             tasks={**dropped, **running},
-            dispatch=[
-                board.payload(t, scope=scope, round_no=round_no, run_id=state.get("run_id", ""))
-                for t in running.values()
-            ],
+            dispatch=payloads,
             log=[LogEntry(round=round_no, kind="approval", message=message)],
         )
         return update

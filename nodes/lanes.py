@@ -51,6 +51,7 @@ from nodes.work import (
 from orchestrator.context import Context
 from orchestrator.domain import Domain
 from orchestrator.events import emit
+from orchestrator.refs import resolve_in_lane
 from state import LanePayload, WorkerPayload
 
 LANES = "lanes"
@@ -68,9 +69,12 @@ class _Lane:
     def __init__(self, ids: list[str]) -> None:
         self.ended = {task_id: asyncio.Event() for task_id in ids}
         self.ok: dict[str, bool] = {}
+        self.outputs: dict[str, dict[str, Any] | None] = {}
+        """What each succeeded, for the references of the tasks after it (`orchestrator.refs`)."""
 
-    def end(self, task_id: str, ok: bool) -> None:
+    def end(self, task_id: str, ok: bool, output: dict[str, Any] | None = None) -> None:
         self.ok[task_id] = ok
+        self.outputs[task_id] = output
         self.ended[task_id].set()
 
 
@@ -114,6 +118,7 @@ def _step_for(domain: Domain, worker: str) -> Any:
                     task_id=payload["task_id"],
                     worker=payload["worker"],
                 )
+            payload = resolve_in_lane(payload, lane.outputs)
         try:
             return await run_task(spec, payload, runtime)
         except GraphBubbleUp:
@@ -149,6 +154,7 @@ class LanesNode:
             # saved result for a resumed run.
             futures = [self.steps[p["worker"]](p, key) for p in payloads]
             results: dict[str, Any] = {}
+            usage: list[Any] = []
 
             async def settle(payload: WorkerPayload, future: Any) -> None:
                 task_id = payload["task_id"]
@@ -163,13 +169,15 @@ class LanesNode:
                         payload, ok=False, started=time.time(), error=message, summary=message
                     )
                 written = out.get("results") or {}
-                running.end(task_id, any(r["ok"] for r in written.values()))
+                ok = [r for r in written.values() if r["ok"]]
+                running.end(task_id, bool(ok), ok[0]["output"] if ok else None)
                 results.update(written)
+                usage.extend(out.get("usage") or [])
 
             await asyncio.gather(*(settle(p, f) for p, f in zip(payloads, futures, strict=True)))
         finally:
             del _running[key]
-        return {"results": results}
+        return {"results": results, "usage": usage} if usage else {"results": results}
 
 
 def make_lanes(domain: Domain) -> LanesNode:

@@ -16,11 +16,13 @@ from langgraph.runtime import Runtime
 from langgraph.types import Overwrite, StreamWriter
 
 from nodes import StateNode
-from orchestrator import board
+from orchestrator import board, budgets
+from orchestrator.budgets import cost_spent
 from orchestrator.context import Context
 from orchestrator.domain import Domain
 from orchestrator.events import annotate_trace, emit
 from orchestrator.planning import Finish, PlanUpdate, PlanView
+from orchestrator.refs import resolve_for_dispatch
 from orchestrator.validation import Validated, validate_update
 from orchestrator.verification import Claim, Verdict, refusal, view_for
 from state import FinalStatus, LogEntry, OrchestratorState, Task, Usage
@@ -75,6 +77,12 @@ def _guard(ctx: Context, rounds: int, idle: int, usage: list[Usage], busy: float
             status="partial",
             reason=f"token budget spent: {spent} of {ctx.token_budget} (Context.token_budget)",
         )
+    if ctx.cost_budget_usd is not None and (cost := cost_spent(usage)) > ctx.cost_budget_usd:
+        return Finish(
+            status="partial",
+            reason=f"cost budget spent: ${cost:.6g} of ${ctx.cost_budget_usd:.6g} "
+            "(Context.cost_budget_usd)",
+        )
     return None
 
 
@@ -112,6 +120,8 @@ class _Round:
     changed: dict[str, Task] = field(default_factory=dict)
     log: list[LogEntry] = field(default_factory=list)
     usage: list[Usage] = field(default_factory=list)
+    spent: list[Usage] = field(default_factory=list)
+    """This run's usage before this round (`usage` is this round's)."""
     update: dict[str, Any] = field(default_factory=dict)
     claim: Finish | None = None
     """What the planner claimed when that differs from the verdict this round returns."""
@@ -219,17 +229,48 @@ class _Round:
             )
         return update.finish
 
+    def _fan_out(self, batch: list[Task]) -> list[Task]:
+        """The first `Context.max_fanout` tasks of `batch`; the others wait for a later round."""
+        limit = self.ctx.max_fanout
+        return batch if limit is None or len(batch) <= limit else batch[:limit]
+
+    def _followers_in_fanout(self, batch: list[Task], follow: list[Task]) -> list[Task]:
+        """The lane followers that fit in `Context.max_fanout` beside `batch`, each only with
+        every task of this dispatch it waits for."""
+        limit = self.ctx.max_fanout
+        if limit is None or len(batch) + len(follow) <= limit:
+            return follow
+        kept = {t["id"] for t in batch}
+        following = {t["id"] for t in follow}
+        grew = True
+        while grew and len(kept) < limit:
+            grew = False
+            for task in follow:
+                if task["id"] in kept or len(kept) >= limit:
+                    continue
+                if all(d in kept for d in task["depends_on"] if d in following):
+                    kept.add(task["id"])
+                    grew = True
+        return [t for t in follow if t["id"] in kept]
+
     def dispatch(self) -> Finish | None:
-        """Sends every ready task at once; side effects wait for approval when the context asks."""
+        """Sends the ready tasks, at most `Context.max_fanout` of them; side effects wait for
+        approval when the context asks."""
         ready = board.ready_tasks(self.tasks, self.index.open_ids())
         if not ready:
             return _settle(self.tasks)
+        # References to outputs (`orchestrator.refs`) are resolved now: the board, an approval
+        # and the payloads hold the values. A task whose reference does not resolve is sent to
+        # fail at once (its worker is not called), so it needs no approval.
+        ready, unresolved = self._resolve(ready)
         workers = self.domain.workers
-        plain = [t for t in ready if not workers[t["worker"]].side_effects]
-        effects = [t for t in ready if workers[t["worker"]].side_effects]
+        plain = [t for t in ready if not workers[t["worker"]].side_effects or t["id"] in unresolved]
+        effects = [
+            t for t in ready if workers[t["worker"]].side_effects and t["id"] not in unresolved
+        ]
         if plain or self.ctx.approval == "auto":
             # Side effects go last, so what they commit to is based on every search result.
-            batch = plain or effects
+            batch = self._fan_out(plain or effects)
             # Tasks already planned after these start as soon as what they wait for succeeds,
             # in lanes (`nodes.lanes`), not a superstep later.
             follow = (
@@ -242,6 +283,9 @@ class _Round:
                 if plain
                 else []
             )
+            follow, more = self._resolve(follow)
+            unresolved.update(more)
+            follow = self._followers_in_fanout(batch, follow)
             coming = {t["id"] for t in batch} | {t["id"] for t in follow}
             running = board.mark_dispatched([*batch, *follow], self.started)
             self.apply(running)
@@ -269,6 +313,17 @@ class _Round:
                 )
                 for t in running.values()
             ]
+            for sent in self.update["dispatch"]:
+                if sent["task_id"] in unresolved:
+                    sent["ref_error"] = unresolved[sent["task_id"]]
+            budgets.attach(
+                self.update["dispatch"],
+                workers,
+                self.ctx,
+                spent=[*self.spent, *self.usage],
+                board_size=len(self.tasks),
+                busy_s=self.busy + (time.time() - self.started),
+            )
             for task in batch:
                 emit(
                     self.write,
@@ -278,12 +333,28 @@ class _Round:
                     worker=task["worker"],
                 )
             return None
+        effects = self._fan_out(effects)
+        self.apply({t["id"]: t for t in effects if t is not self.tasks[t["id"]]})
         results = self.state.get("results") or {}
         view = self.domain.describe_approval(effects, results, self.state.get("request"))
         approval = {"round": self.number, "task_ids": [t["id"] for t in effects], **view}
         self.update.update(approval=approval, status="awaiting_approval")
         emit(self.write, "approval_needed", **approval)
         return None
+
+    def _resolve(self, tasks: list[Task]) -> tuple[list[Task], dict[str, str]]:
+        """`tasks` with their references to done tasks resolved, and why a task's did not."""
+        results = self.state.get("results") or {}
+        out: list[Task] = []
+        unresolved: dict[str, str] = {}
+        for task in tasks:
+            inputs, error = resolve_for_dispatch(task, self.tasks, results)
+            if error is not None:
+                unresolved[task["id"]] = error
+            elif inputs is not task["inputs"]:
+                task = {**task, "inputs": inputs}
+            out.append(task)
+        return out, unresolved
 
 
 def make_orchestrate(domain: Domain) -> StateNode:
@@ -324,6 +395,7 @@ def make_orchestrate(domain: Domain) -> StateNode:
         progressed = any(t["status"] == "done" for t in finished.values())
         idle = 0 if fresh or progressed or not finished else state.get("idle_rounds", 0) + 1
         run_usage = [u for u in state.get("usage") or [] if u["round"] >= first_round]
+        this.spent = run_usage
         this.update.update(round=number, first_round=first_round, idle_rounds=idle, dispatch=[])
         if fresh:
             this.update["started_at"] = now

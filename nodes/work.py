@@ -1,7 +1,8 @@
 """Worker nodes: one per worker kind, each built from its `WorkerSpec`.
 
 A worker node receives a `WorkerPayload` (its task, nothing else), validates the inputs, runs the
-worker and writes one `TaskResult`. `TaskFailed` becomes a failed result at once; any other error
+worker and writes one `TaskResult`, with the `Usage` of every model call the attempt made
+(`orchestrator.metering`). `TaskFailed` becomes a failed result at once; any other error
 is retried by the node's `RetryPolicy`, and when retries are spent the node's error handler turns
 it into a failed result. The run never crashes because a worker did.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, Protocol
 
 from langgraph.config import get_stream_writer
@@ -24,8 +25,9 @@ from orchestrator.context import Context
 from orchestrator.deadlines import deadline
 from orchestrator.events import annotate_trace, emit
 from orchestrator.loop_local import loop_local
+from orchestrator.metering import Meter, collect, metering, stash
 from orchestrator.workers import TaskFailed, WorkerCall, WorkerSpec
-from state import TaskResult, WorkerPayload
+from state import TaskResult, Usage, WorkerPayload
 
 
 class WorkerNode(Protocol):
@@ -67,8 +69,16 @@ class RetriesExhausted(Exception):
         self.error = error
 
 
-def _result(payload: WorkerPayload, *, ok: bool, started: float, **fields: Any) -> dict[str, Any]:
-    """The node's write for one attempt, announced on the custom stream as it happens."""
+def _result(
+    payload: WorkerPayload,
+    *,
+    ok: bool,
+    started: float,
+    usage: Sequence[Usage] = (),
+    **fields: Any,
+) -> dict[str, Any]:
+    """The node's write for one attempt, announced on the custom stream as it happens. With the
+    attempt's model usage: `usage`, plus what its earlier tries left (`orchestrator.metering`)."""
     result = TaskResult(
         task_id=payload["task_id"],
         worker=payload["worker"],
@@ -89,7 +99,12 @@ def _result(payload: WorkerPayload, *, ok: bool, started: float, **fields: Any) 
         seconds=round(result["ended_at"] - started, 3),
         summary=result["summary"],
     )
-    return {"results": {result_key(payload["task_id"], payload["attempt"]): result}}
+    key = result_key(payload["task_id"], payload["attempt"])
+    write: dict[str, Any] = {"results": {key: result}}
+    spent = [*collect(payload), *usage]
+    if spent:
+        write["usage"] = spent
+    return write
 
 
 def is_retryable(exc: Exception) -> bool:
@@ -208,6 +223,10 @@ async def run_task(
         # Only reachable when the hard TimeoutPolicy (outside this body) ended the last try.
         message = f"gave up after {limit} attempt(s): the worker ran past its hard time limit"
         return _result(payload, ok=False, started=started, error=message, summary=message)
+    if (unresolved := payload.get("ref_error")) is not None:
+        # An input refers to an output that is not there (`orchestrator.refs`): the plan's
+        # mistake, reported to the planner without calling the worker.
+        return _result(payload, ok=False, started=started, error=unresolved, summary=unresolved)
     inputs = spec.input_model.model_validate(payload["inputs"])
     call = WorkerCall(
         task_id=payload["task_id"],
@@ -216,17 +235,28 @@ async def run_task(
         context=ctx,
         scope=payload.get("scope", ""),
         run_id=payload.get("run_id", ""),
+        budget=payload.get("budget"),
     )
     slots = _run_slots(thread_id, call.scope, ctx.max_parallel)
     await _take_slot(slots, runtime.heartbeat)
+    meter = Meter()  # every model call of the attempt, attributed to the task
     try:
-        output = await _attempt(spec, inputs, call, ctx)
+        with metering(meter):
+            output = await _attempt(spec, inputs, call, ctx)
     except TaskFailed as exc:
-        return _result(payload, ok=False, started=started, error=str(exc), summary=str(exc))
-    except GraphBubbleUp:
-        raise  # an interrupt from a nested orchestrator is control flow, not a failure
-    except Exception as exc:
-        if is_retryable(exc) and attempt >= limit:
+        return _result(
+            payload,
+            ok=False,
+            started=started,
+            error=str(exc),
+            summary=str(exc),
+            usage=meter.usage(payload),
+        )
+    except BaseException as exc:
+        # A fault to retry, a timeout, a pause (an interrupt from a nested orchestrator is control
+        # flow, not a failure): this try writes nothing, so its usage waits for the attempt's write.
+        stash(payload, meter.usage(payload))
+        if isinstance(exc, Exception) and is_retryable(exc) and attempt >= limit:
             raise RetriesExhausted(attempt, exc) from exc
         raise
     finally:
@@ -239,6 +269,7 @@ async def run_task(
         started=started,
         output=output.model_dump(mode="json"),
         summary=spec.summary_of(output),
+        usage=meter.usage(payload),
     )
 
 

@@ -452,12 +452,12 @@ async def chat_model_for(call: WorkerCall) -> AsyncIterator[Any]:
     """The run's chat model (`ChatOpenAI`, from `call.context`: endpoint, model name, timeout,
     retries) for a worker's own calls; its connections close when the block ends.
 
-    Workers use the planner's model name for now (`Context.planner_model`).
+    The model is `Context.worker_model`, else the planner's (`Context.planner_model`).
     """
     from orchestrator.llm.models import ModelUnavailable, open_chat_model
 
     try:
-        async with open_chat_model(call.context, "planner") as model:
+        async with open_chat_model(call.context, "worker") as model:
             yield model.client
     except ModelUnavailable as exc:
         # No model configured (or remote models switched off): retrying cannot help.

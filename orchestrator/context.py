@@ -6,7 +6,7 @@ of the context: the model client reads them from the environment, so they cannot
 checkpoint.
 
 The fields come in two kinds. **Run settings** (the planner among those the deployment enables,
-the limits, the worker overrides, the token budget, approval `ask`) are a caller's to choose per
+the limits, the worker overrides, the budgets, approval `ask`) are a caller's to choose per
 run. **Deployment settings** (`OPERATOR_FIELDS`: the model endpoint and names, the request
 timeout and retries, the data directory, and approval `auto`) belong to whoever runs the process.
 In Python and the CLI that is the same person, so `Context` takes them all. On a server it is
@@ -14,6 +14,12 @@ not: `caller_context_problems` says what a caller's context asks for that it may
 handler refuses such a run or assistant with that message, and the server's graphs use
 `ServerContext`, which takes the deployment settings from the environment whatever it is given
 and keeps the limits within the operator's caps (`ORCHESTRATOR_CAP_<FIELD>`).
+
+Delegation is bounded by the same fields: a delegating worker gives its sub-run `depth` + 1 and
+its share of what is left of the run's budgets (`orchestrator.budgets`), locally or in the
+context of a remote run. A server takes a caller's `depth` as given: claiming a smaller one gains
+nothing a fresh top-level run would not have, since `max_depth` and the budgets stay within the
+caps whatever the caller says.
 """
 
 from __future__ import annotations
@@ -157,8 +163,23 @@ class Context:
     """Seconds before a model request times out."""
     request_retries: int = _operator(default=2)
     """Retries the model client makes on 429 and 5xx, with backoff."""
+    worker_model: str = _operator(default_factory=lambda: _env("ORCHESTRATOR_WORKER_MODEL", ""))
+    """Model name for workers that call a model themselves (the adapters' agents); empty means
+    the planner's."""
     token_budget: int | None = _capped(None, None)
-    """Optional cap on prompt + completion tokens for the whole run."""
+    """Optional cap on prompt + completion tokens for the whole run: the planner's, the
+    synthesizer's, every worker's, and what delegated sub-runs spent. Checked between rounds."""
+    cost_budget_usd: float | None = _capped(None, None)
+    """Optional cap on the run's model cost in USD, counted like `token_budget` (calls to a model
+    without a known price cost nothing here)."""
+    max_fanout: int | None = _capped(None, None)
+    """Tasks dispatched per round at most; the other ready tasks wait for the next round.
+    None: every ready task at once."""
+    max_depth: int = _capped(3, 10)
+    """Delegation levels allowed below the top run: a run at this depth cannot delegate."""
+    depth: int = 0
+    """How many delegating orchestrators this run sits under (0 at the top). A delegating
+    worker sets it for its sub-run; setting it higher only leaves fewer levels."""
 
     def __post_init__(self) -> None:
         for name in ("max_rounds", "max_tasks", "max_parallel", "plan_attempts"):
@@ -166,6 +187,15 @@ class Context:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not self.deadline_s > 0:
             raise ValueError(f"deadline_s must be positive, got {self.deadline_s}")
+        for name in ("depth", "max_depth"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be 0 or more, got {getattr(self, name)}")
+        if self.max_fanout is not None and self.max_fanout < 1:
+            raise ValueError(f"max_fanout must be at least 1, got {self.max_fanout}")
+        for name in ("token_budget", "cost_budget_usd"):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number, 0 or more, got {value}")
 
 
 def _fields() -> dict[str, Field[Any]]:
@@ -179,6 +209,12 @@ OPERATOR_FIELDS: frozenset[str] = frozenset(
 CALLER_FIELDS: frozenset[str] = frozenset(f.name for f in fields(Context)) - OPERATOR_FIELDS
 """Fields a server's caller may set per run (within `cap`, `enabled_planners`, approval `ask`)."""
 CAPPED_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Context) if _CAP in f.metadata)
+UNLIMITED_WHEN_NONE: dict[str, type[int] | type[float]] = {
+    "token_budget": int,
+    "cost_budget_usd": float,
+    "max_fanout": int,
+}
+"""Capped fields whose None means "no limit": a server run without one gets the operator's cap."""
 
 
 def cap(name: str) -> float | None:
@@ -320,8 +356,8 @@ class ServerContext(Context):
             value = getattr(self, name)
             if limit is None:
                 continue
-            if value is None and name == "token_budget":
-                setattr(self, name, int(limit))
+            if value is None and name in UNLIMITED_WHEN_NONE:
+                setattr(self, name, UNLIMITED_WHEN_NONE[name](limit))
             elif value is not None and not value <= limit:
                 replaced.append(name)
                 setattr(self, name, int(limit) if isinstance(value, int) else float(limit))

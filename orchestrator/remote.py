@@ -12,6 +12,12 @@ for the one in flight, or reads the answer of the one that finished.
 A server refuses `approval: "auto"` from its callers (it is the deployment's setting). A worker
 whose caller's approval already covers the sub-run therefore does not send it: it answers the
 sub-run's approval pauses itself, through the same API any caller resumes a run with.
+
+Delegation is bounded as for `delegate_worker` (`orchestrator.budgets`): the sub-run's context
+carries its depth, the caller's `max_depth` and `max_fanout`, and the task's share of the
+caller's budgets, each lowered to the remote server's cap when its context schema states one (a
+server refuses a value above its cap, and a budget is only ever a ceiling). What the sub-run
+spent, read from its state, is charged to the task.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
 from langchain_core.runnables import RunnableConfig
 from langgraph.pregel.remote import RemoteGraph
 from langgraph.types import Command
@@ -28,7 +35,8 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from pydantic import Field
 
-from orchestrator.delegate import DelegateInput, DelegateOutput
+from orchestrator.budgets import SUB_RUN_FIELDS, charge_sub_run, sub_run_limits
+from orchestrator.delegate import DelegateInput, DelegateOutput, why_it_ended
 from orchestrator.redact import redact_url
 from orchestrator.workers import TaskFailed, WorkerCall, WorkerSpec
 
@@ -84,14 +92,17 @@ def remote_worker(
 
     `url=None` resolves at call time (see `resolve_url`). `context` is the sub-run's context:
     the caller's `Context` is not forwarded, because its paths and settings belong to this
-    server, not the remote one. `{"approval": "auto"}` (the caller's own approval already covers
-    the sub-run) is not sent, since servers refuse it from callers: the worker approves the
-    sub-run's pauses itself. `headers` carry auth (`Authorization: Bearer ...`); `api_key` is
-    sent as `x-api-key` (LangSmith deployments) and is never read from the environment, so no
-    key leaks to a server it was not meant for.
+    server, not the remote one; only its depth and the task's share of its budgets are
+    (`orchestrator.budgets`; a smaller budget given in `context` is kept).
+    `{"approval": "auto"}` (the caller's own approval already covers the sub-run) is not sent,
+    since servers refuse it from callers: the worker approves the sub-run's pauses itself.
+    `headers` carry auth (`Authorization: Bearer ...`); `api_key` is sent as `x-api-key`
+    (LangSmith deployments) and is never read from the environment, so no key leaks to a
+    server it was not meant for.
     """
 
     async def run(inputs: DelegateInput, call: WorkerCall) -> RemoteOutput:
+        limits = sub_run_limits(call.context, call.budget)  # TaskFailed past a limit
         base = resolve_url(url)
         thread_id = remote_thread_id(call.idempotency_key)
         client = get_client(url=base, api_key=api_key, headers=dict(headers or {}))
@@ -103,24 +114,28 @@ def remote_worker(
                 if_exists="do_nothing",
                 metadata={"caller_task": call.idempotency_key, "worker": name},
             )
-            sent = dict(context or {})
+            schema = await context_schema(client, graph_id)
+            sent = for_server(bounded(context or {}, limits), schema)
             approve = sent.get("approval") == "auto"
             if approve:
                 del sent["approval"]
-            final = await _finish(client, remote, config, inputs, sent, approve=approve)
+            final, ran = await _finish(client, remote, config, inputs, sent, approve=approve)
         finally:
             await client.aclose()
+        # A finished sub-run read again by a later attempt was charged by the one that ran it.
+        spent = charge_sub_run(final, charged=ran or call.attempt == 1)
         answer = final.get("answer") or {}
         out = RemoteOutput(
             status=str(final.get("status")),
             reason=str(final.get("reason")),
             summary=str(answer.get("summary", "")),
             data=dict(answer.get("data", {})),
+            spent=spent.as_dict(),
             thread_id=thread_id,
             url=redact_url(base),  # kept in the caller's state: no password in checkpoints
         )
         if fail_unless_completed and out.status != "completed":
-            raise TaskFailed(f"remote sub-orchestrator ended {out.status}: {out.reason}")
+            raise TaskFailed(f"remote sub-orchestrator ended {why_it_ended(final)}")
         return out
 
     return WorkerSpec(
@@ -133,7 +148,52 @@ def remote_worker(
         timeout_s=timeout_s,
         max_attempts=max_attempts,
         summarize=lambda out: f"{out.status}: {out.reason} (thread {out.thread_id})",
+        delegates=True,
     )
+
+
+def bounded(context: Mapping[str, Any], limits: Mapping[str, Any]) -> dict[str, Any]:
+    """The worker's own `context` with the sub-run's `limits`: for a budget both set, the lower
+    (a worker configured with a smaller one keeps it); `depth` is always the limits'."""
+    sent = dict(context)
+    for name, value in limits.items():
+        mine = sent.get(name)
+        lower = name != "depth" and isinstance(mine, int | float) and not isinstance(mine, bool)
+        sent[name] = min(mine, value) if lower else value
+    return sent
+
+
+async def context_schema(client: LangGraphClient, graph_id: str) -> dict[str, Any]:
+    """The context fields the server states for `graph_id` (its context schema's `properties`,
+    with each cap as `maximum`: `Context.__get_pydantic_json_schema__`); {} when it states none."""
+    try:
+        found = await client.assistants.search(graph_id=graph_id, limit=1)
+        if not found:
+            return {}
+        schemas = await client.assistants.get_schemas(found[0]["assistant_id"])
+    except httpx.HTTPError:
+        return {}  # the run itself will say what is wrong with the server, if anything
+    properties = (schemas.get("context_schema") or {}).get("properties")
+    return properties if isinstance(properties, dict) else {}
+
+
+def for_server(sent: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
+    """`sent` fit for a server whose context fields are `schema` ({}: unknown, sent as is):
+    every limit lowered to the server's cap (it refuses one above), and the limits it has no
+    field for left out (it refuses unknown fields; it bounds its runs by its own settings)."""
+    out = dict(sent)
+    for name in SUB_RUN_FIELDS:
+        value = out.get(name)
+        if value is None or not schema:
+            continue
+        prop = schema.get(name)
+        if not isinstance(prop, Mapping):
+            del out[name]
+            continue
+        limit = prop.get("maximum")
+        if isinstance(limit, int | float) and isinstance(value, int | float) and value > limit:
+            out[name] = int(limit) if isinstance(value, int) else float(limit)
+    return out
 
 
 async def _finish(
@@ -144,8 +204,9 @@ async def _finish(
     context: dict[str, Any],
     *,
     approve: bool = False,
-) -> dict[str, Any]:
-    """The sub-run's final values: joined if in flight, read if finished, else run to its end.
+) -> tuple[dict[str, Any], bool]:
+    """The sub-run's final values: joined if in flight, read if finished, else run to its end;
+    and False when they were only read (the sub-run had finished before this call).
 
     With `approve`, every approval pause of the sub-run is answered "approve"."""
     thread_id = str(config["configurable"]["thread_id"])
@@ -158,7 +219,7 @@ async def _finish(
         state = await client.threads.get_state(thread_id)
         values, pending = _values_and_next(state)
         if values.get("status") in _FINAL and not pending:
-            return values
+            return values, False
         checkpoint = state.get("checkpoint") or {}
         if values and checkpoint.get("checkpoint_id"):
             # Stopped half-way (an error, a crash): continue from the last checkpoint, named
@@ -187,7 +248,7 @@ async def _finish(
             f"remote sub-run paused at {pending} on thread {thread_id}; answer it there, or "
             "let the worker approve for its caller (context approval 'auto')"
         )
-    return values
+    return values, True
 
 
 async def _state(client: LangGraphClient, thread_id: str) -> tuple[dict[str, Any], list[str]]:

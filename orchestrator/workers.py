@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from orchestrator.context import Context
+from state import Budget
 
 In = TypeVar("In", bound=BaseModel)
 Out = TypeVar("Out", bound=BaseModel)
@@ -38,6 +39,9 @@ class WorkerCall:
     """The path of delegating tasks above this run ('' at the top, e.g. 'trip-1/' below)."""
     run_id: str = ""
     """Names this run of the thread; a new input on a finished thread starts another run."""
+    budget: Budget | None = None
+    """For a worker that delegates (`WorkerSpec.delegates`): what its sub-run may spend, its
+    share of what the run had left at dispatch. None when called outside a run."""
 
     @property
     def idempotency_key(self) -> str:
@@ -65,6 +69,9 @@ class WorkerSpec(Generic[In, Out]):
     """Attempts on unexpected errors before the task becomes a failed result."""
     summarize: Callable[[Out], str] | None = None
     """A compact digest of an output for planners and logs; defaults to a truncated dump."""
+    delegates: bool = False
+    """True when the worker hands its task to a sub-orchestrator (`delegate_worker`,
+    `remote_worker`): it is given a share of the run's budget to hand down (`WorkerCall.budget`)."""
 
     def summary_of(self, output: Out) -> str:
         if self.summarize is not None:

@@ -24,6 +24,7 @@ from graph.builder import build_graph
 from orchestrator.cli.progress import ProgressPrinter
 from orchestrator.context import Context
 from orchestrator.llm.usage import usage_totals
+from orchestrator.report.cost import cost_breakdown, cost_lines
 from orchestrator.runner import drive, run_config
 
 
@@ -61,15 +62,11 @@ async def research(question: str, planner: str) -> int:
         )
     values = outcome.values
     print(values["answer"]["summary"])
-    worker_tokens = sum(
-        u["prompt_tokens"] + u["completion_tokens"]
-        for r in values["results"].values()
-        if r["ok"]
-        for u in (r["output"] or {}).get("usage", [])
-    )
-    if values.get("usage"):
-        print(f"planner {usage_totals(values['usage']).describe()}", file=sys.stderr)
-    print(f"worker agents: {worker_tokens:,} tokens", file=sys.stderr)
+    usage = values.get("usage") or []
+    if usage:  # the planner's calls and every agent's, per worker, round and task
+        print(usage_totals(usage).describe(), file=sys.stderr)
+        for line in cost_lines(cost_breakdown(usage)):
+            print(line, file=sys.stderr)
     return 0 if values["status"] == "completed" else 1
 
 

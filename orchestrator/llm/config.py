@@ -14,7 +14,7 @@ from typing import Literal
 
 from orchestrator.context import Context
 
-Role = Literal["planner", "synthesizer"]
+Role = Literal["planner", "synthesizer", "worker"]
 
 API_KEY_ENV = "OPENAI_API_KEY"
 MODEL_ENV = "OPENAI_MODEL"
@@ -46,6 +46,10 @@ def use_llm_synthesizer(context: Context) -> bool:
 
 
 def model_name(context: Context, role: Role) -> str:
-    """The role's model: the `Context` field, else `OPENAI_MODEL`, else `DEFAULT_MODEL`."""
-    chosen = context.planner_model if role == "planner" else context.synthesizer_model
+    """The role's model: the `Context` field (a worker's: `worker_model`, else the planner's),
+    else `OPENAI_MODEL`, else `DEFAULT_MODEL`."""
+    if role == "worker":
+        chosen = context.worker_model or context.planner_model
+    else:
+        chosen = context.planner_model if role == "planner" else context.synthesizer_model
     return chosen or os.environ.get(MODEL_ENV) or DEFAULT_MODEL

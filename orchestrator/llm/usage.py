@@ -1,4 +1,8 @@
-"""Token usage and cost: one `Usage` record per model call, a price table, and run totals.
+"""Token usage and cost: `Usage` records of model calls, a price table, and run totals.
+
+The planner and the synthesizer write one record per call; a worker attempt writes one per model
+it called (`orchestrator.metering`), attributed to its task; a delegating task is charged what
+its sub-run spent. `orchestrator.report.cost` breaks the totals down per task, worker and round.
 
 Costs come from `PRICES`, list prices in USD per million tokens keyed by model name. A model
 that is not in the table (a local model, a fine-tune, a new release) has no cost: `cost_usd` is
@@ -67,6 +71,7 @@ def usage_of(message: Any, *, round_no: int, role: str, model: str) -> Usage | N
         prompt_tokens=prompt,
         completion_tokens=completion,
         cost_usd=cost_usd(model, prompt, completion),
+        model=model,
     )
 
 
@@ -111,14 +116,16 @@ class UsageTotals:
 
 
 def usage_totals(usage: Iterable[Usage]) -> UsageTotals:
+    """The sum of `usage` (a record of several calls, `Usage.calls`, counts each)."""
     calls = prompt = completion = unpriced = 0
     cost: float | None = None
     for entry in usage:
-        calls += 1
+        n = entry.get("calls", 1)
+        calls += n
         prompt += entry["prompt_tokens"]
         completion += entry["completion_tokens"]
         if entry["cost_usd"] is None:
-            unpriced += 1
+            unpriced += n
         else:
             cost = (cost or 0.0) + entry["cost_usd"]
     return UsageTotals(

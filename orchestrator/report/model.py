@@ -21,6 +21,7 @@ from langgraph.graph import START
 
 from orchestrator.board import result_key
 from orchestrator.llm.usage import UsageTotals, usage_totals
+from orchestrator.report.cost import CostBreakdown, cost_breakdown
 
 ORCHESTRATOR_NODES = frozenset({"orchestrate", "approve", "synthesize"})
 """Every other node of the graph (`__start__` aside) is a worker."""
@@ -156,6 +157,8 @@ class RunReport:
     totals: Totals
     usage: UsageTotals
     log: tuple[dict[str, Any], ...] = field(default=())
+    cost: CostBreakdown | None = None
+    """The usage per task, per worker and per round."""
 
     def task(self, task_id: str) -> TaskNode:
         return next(t for t in self.tasks if t.id == task_id)
@@ -163,6 +166,7 @@ class RunReport:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["usage"] = self.usage.as_dict()
+        data["cost"] = self.cost.as_dict() if self.cost else None
         return data
 
 
@@ -241,6 +245,7 @@ def build_report(
         totals=totals,
         usage=usage_totals(usage),
         log=tuple(log),
+        cost=cost_breakdown(usage),
     )
 
 

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from orchestrator.report.cost import cost_table
 from orchestrator.report.model import Attempt, RunReport, Step, TaskNode
 
 BAR_WIDTH = 32
@@ -239,7 +240,7 @@ def renderables(report: RunReport, width: int | None = None) -> list[RenderableT
     """The whole report, in order; print them one after the other (or display them in Jupyter).
     `width`: the console's, which the timeline fits."""
     blank = Text("")
-    return [
+    parts: list[RenderableType] = [
         header(report),
         blank,
         plan_tree(report),
@@ -247,6 +248,9 @@ def renderables(report: RunReport, width: int | None = None) -> list[RenderableT
         timeline_table(report, width),
         totals_table(report),
     ]
+    if report.cost is not None and report.cost.total.calls:
+        parts += [blank, cost_table(report.cost)]
+    return parts
 
 
 def print_report(report: RunReport, console: Console) -> None:

@@ -132,7 +132,7 @@ async def test_a_stopped_remote_sub_run_resumes_from_its_checkpoint(cluster: Clu
         stopped = await alice.threads.get_state(thread_id)
         assert stopped["next"] == ["approve"] and stopped["values"]
         remote = RemoteGraph("orchestrator", client=alice)
-        final = await _finish(
+        final, ran = await _finish(
             alice,
             remote,
             {"configurable": {"thread_id": thread_id}},
@@ -140,6 +140,7 @@ async def test_a_stopped_remote_sub_run_resumes_from_its_checkpoint(cluster: Clu
             {},
             approve=True,
         )
+    assert ran, "the stopped sub-run was continued, not only read"
     assert final["status"] == "completed", final.get("reason")
     assert len(Inventory.open(cluster.home / INVENTORY_FILE).bookings(thread_id)) == BOOKED_ITEMS
 

@@ -49,7 +49,7 @@ async def test_a_stopped_remote_sub_run_resumes_from_its_checkpoint(dev_server: 
         await client.runs.wait(thread_id, "orchestrator", input=TRIP, interrupt_before=["approve"])
         stopped = await client.threads.get_state(thread_id)
         assert stopped["next"] == ["approve"] and stopped["values"]
-        final = await _finish(
+        final, ran = await _finish(
             client,
             RemoteGraph("orchestrator", client=client),
             {"configurable": {"thread_id": thread_id}},
@@ -57,5 +57,6 @@ async def test_a_stopped_remote_sub_run_resumes_from_its_checkpoint(dev_server: 
             {},
             approve=True,
         )
+    assert ran, "the stopped sub-run was continued, not only read"
     assert final["status"] == "completed", final.get("reason")
     assert len(Inventory.open(dev_server.home / INVENTORY_FILE).bookings(thread_id)) == 4

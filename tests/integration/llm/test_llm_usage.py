@@ -24,6 +24,7 @@ async def test_usage_is_recorded_per_round_with_its_cost(server: ScriptedOpenAI)
             "prompt_tokens": 1000,
             "completion_tokens": 200,
             "cost_usd": pytest.approx(per_call),
+            "model": "gpt-4o-mini",
         }
         for n in (1, 2, 3)
     ]
@@ -41,7 +42,10 @@ async def test_the_token_budget_ends_the_run_partial(server: ScriptedOpenAI) -> 
     assert values["status"] == "partial"
     assert values["reason"] == "token budget spent: 3300 of 2500 (Context.token_budget)"
     assert server.calls == 3
-    assert '"tokens_left":300' in server.requests[2]["messages"][1]["content"]
+    # The budget section saw the usage grow, round by round.
+    for n, used in enumerate((0, 1100, 2200)):
+        left = f'"tokens_used":{used},"tokens_left":{2500 - used}'
+        assert left in server.requests[n]["messages"][1]["content"]
 
 
 def test_prices_match_dated_snapshots_and_leave_unknown_models_unpriced() -> None:

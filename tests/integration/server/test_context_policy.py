@@ -53,6 +53,7 @@ def test_the_split_covers_every_field() -> None:
         "base_url",
         "planner_model",
         "synthesizer_model",
+        "worker_model",
         "request_timeout_s",
         "request_retries",
     } == OPERATOR_FIELDS
@@ -67,6 +68,7 @@ def test_the_split_covers_every_field() -> None:
         ("data_dir", "/tmp/elsewhere"),
         ("planner_model", "gpt-4o"),
         ("synthesizer_model", "gpt-4o"),
+        ("worker_model", "gpt-4o"),
         ("request_timeout_s", 9999.0),
         ("request_retries", 100),
     ],
