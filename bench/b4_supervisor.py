@@ -7,8 +7,9 @@ calls its architecture needs to search every leg, the stays and the cars, book e
 answer:
 
 - ours (`Context(planner="llm")`): one planning call per round (all flight searches; then every
-  hotel and car search; then every booking; then `finish`), plus one call for the prose answer
-  when the LLM synthesizer is on;
+  hotel and car search; then every booking, with `finish` riding along: the run ends once the
+  bookings succeed, without a call to say so), plus one call for the prose answer when the LLM
+  synthesizer is on;
 - the supervisor (`langgraph_supervisor.create_supervisor`), in three setups:
   - one ReAct agent per worker, the library's defaults (one handoff at a time): per worker kind,
     one supervisor call to hand off, one agent call making all that kind's tool calls in
@@ -250,8 +251,11 @@ def our_script(s: Scenario, prose_answer: bool) -> list[Reply]:
     def task(task_id: str, worker: str, inputs: dict[str, Any]) -> dict[str, Any]:
         return {"id": task_id, "worker": worker, "inputs": inputs, "depends_on": []}
 
-    replies: list[Reply] = [{"add": [task(*t) for t in wave]} for wave in s.waves()]
-    replies.append({"finish": {"status": "completed", "reason": "everything is booked"}})
+    updates: list[dict[str, Any]] = [{"add": [task(*t) for t in wave]} for wave in s.waves()]
+    # The finish rides with the bookings: the run ends once they all succeed, with no call to
+    # say so (a failed booking would bring the planner back).
+    updates[-1]["finish"] = {"status": "completed", "reason": "everything is booked"}
+    replies: list[Reply] = [*updates]
     if prose_answer:
         replies.append(Text(f"Your trip is booked: {s.goal}."))
     return replies
@@ -293,6 +297,8 @@ class Outcome:
     booked: int
     instructions_tokens: int
     """The system prompt's share of the prompt tokens, summed over the calls (same estimate)."""
+    tool_tokens: int
+    """The tool schemas' share of the prompt tokens, summed over the calls (same estimate)."""
 
 
 @contextmanager
@@ -322,6 +328,7 @@ def _booked(data_dir: Path, thread: str) -> int:
 async def run_ours(
     server: ScriptedOpenAI, s: Scenario, data_dir: Path, *, prose_answer: bool
 ) -> Outcome:
+    from domains.travel.domain import travel_domain
     from graph.builder import build_graph
     from orchestrator.runner import run_config
 
@@ -337,7 +344,7 @@ async def run_ours(
         approval="auto",
         data_dir=str(data_dir),
     )
-    graph = build_graph()
+    graph = build_graph(travel_domain())
     thread = f"ours-{'prose' if prose_answer else 'template'}"
     request = s.trip.model_dump(mode="json")
     with Stopwatch() as sw:
@@ -388,6 +395,10 @@ def _instructions_tokens(server: ScriptedOpenAI) -> int:
     )
 
 
+def _tool_tokens(server: ScriptedOpenAI) -> int:
+    return sum(len(json.dumps(request.get("tools", []))) // 4 for request in server.requests)
+
+
 def _outcome(
     server: ScriptedOpenAI, system: str, s: Scenario, seconds: float, booked: int
 ) -> Outcome:
@@ -404,6 +415,7 @@ def _outcome(
         seconds=seconds,
         booked=booked,
         instructions_tokens=_instructions_tokens(server),
+        tool_tokens=_tool_tokens(server),
     )
 
 
@@ -695,7 +707,9 @@ def run(settings: Settings) -> Report:
             right after the call it answers; checked on every request). Each is scripted with
             the fewest calls its architecture needs. Ours (`Context(planner="llm")`): one
             planning call per round (all flight searches; every hotel and car search; every
-            booking; `finish`), with and without the LLM synthesizer's prose answer.
+            booking, with `finish` in the same update: the planner holds it until the bookings
+            succeed and ends the run without another call), with and without the LLM
+            synthesizer's prose answer.
             `langgraph_supervisor.create_supervisor` in three setups, the same five workers
             each wrapped as a LangChain tool with its own input schema: (1) one ReAct agent per
             worker on the library's defaults: per worker kind, one supervisor call to hand off
@@ -737,8 +751,15 @@ def run(settings: Settings) -> Report:
     )
 
 
+def _span(theirs: list[Outcome], ours: list[Outcome]) -> str:
+    """Their calls ÷ ours over the trips, as one ratio or a range."""
+    fewer = sorted(t.calls / o.calls for t, o in zip(theirs, ours, strict=True))
+    return ratio(fewer[0]) if fewer[0] == fewer[-1] else f"{ratio(fewer[0])} to {ratio(fewer[-1])}"
+
+
 def _miss_reasons(found: list[Outcome], checks: list[Check], latency_s: float) -> list[str]:
-    """Why each missed target was missed, from this run's figures."""
+    """Why each missed target was missed, and what the prompt tokens are made of, from this
+    run's figures."""
     ours = [o for o in found if o.system == OURS]
     tools = [o for o in found if o.system == SUPERVISOR_TOOLS]
     direct = [o for o in found if o.system == SUPERVISOR_DIRECT]
@@ -747,20 +768,18 @@ def _miss_reasons(found: list[Outcome], checks: list[Check], latency_s: float) -
         calls = ", ".join(f"{o.calls}" for o in ours)
         tool_calls = ", ".join(f"{o.calls}" for o in tools)
         direct_calls = ", ".join(f"{o.calls}" for o in direct)
-        fewer = sorted(d.calls / o.calls for d, o in zip(direct, ours, strict=True))
-        span = (
-            ratio(fewer[0]) if fewer[0] == fewer[-1] else f"{ratio(fewer[0])} to {ratio(fewer[-1])}"
-        )
         notes.append(
-            "Calls, MISS: a supervisor holding the workers as its own tools makes "
-            "one call per wave of parallel tool calls and one to answer, which is what our "
-            "planner does (one call per round, then `finish`): "
-            f"{tool_calls} calls against our {calls} on the trips above. Against agents with "
-            f"`return_direct` tools ({direct_calls} calls) ours makes {span} fewer: they spend "
-            "two calls per worker kind (the handoff and the agent's), ours one per round, so 2× "
-            "needs more worker kinds than rounds. Going below one call per wave "
-            "needs a planner that plans later waves before their inputs are known, or an "
-            "engine that ends without asking the planner to `finish`."
+            "Calls, MISS: our planner makes one call per wave of work (the flight searches; "
+            "the stays and cars, whose dates follow from the flights chosen; the bookings, with "
+            "`finish` riding along), the supervisor holding the workers as its own tools one "
+            f"per wave and one to answer: {calls} calls against its {tool_calls} on the trips "
+            f"above ({_span(tools, ours)} fewer). Agents with `return_direct` tools spend two "
+            f"calls per worker kind ({direct_calls} calls: {_span(direct, ours)} fewer for "
+            "ours). 2× fewer than one call per wave means planning a wave before the results "
+            "it depends on: task references (`$ref`) can pass a result's value on, but the "
+            "flight a stay follows is chosen from the search's options, and a red-eye moves "
+            "its check-in, so the stays wait a round, and bookings name options the planner "
+            "has seen and the budget check has priced."
         )
     if checks[1].passed is False:
 
@@ -768,24 +787,29 @@ def _miss_reasons(found: list[Outcome], checks: list[Check], latency_s: float) -
             return f"{sum(o.seconds - o.calls * latency_s for o in runs) / len(runs):.2f} s"
 
         notes.append(
-            "Wall time, MISS: at as many calls, the wall time is what runs besides the model's "
-            f"{latency_s * 1000:.0f} ms a call: on average {outside(ours)} a trip for ours "
-            f"(rounds, prompts, validation, the workers) against {outside(tools)} for the "
-            "tool-holding supervisor; a shared, loaded machine stretches both."
+            "Wall time, MISS: the wall time follows the calls, each waiting "
+            f"{latency_s * 1000:.0f} ms for the model, so it shrinks as they do; besides them, "
+            f"{outside(ours)} a trip on average for ours (rounds, prompts, validation, the "
+            f"workers) against {outside(tools)} for the tool-holding supervisor; a shared, "
+            "loaded machine stretches both."
         )
-    if checks[2].passed is False:
-        mean = sum(o.prompt_tokens for o in ours) / sum(o.calls for o in ours)
-        rules = sum(o.instructions_tokens for o in ours) / sum(o.calls for o in ours)
-        tool_mean = sum(o.prompt_tokens for o in tools) / sum(o.calls for o in tools)
-        tool_rules = sum(o.instructions_tokens for o in tools) / sum(o.calls for o in tools)
-        notes.append(
-            f"Prompt tokens, MISS: with as many calls, each of ours costs about {mean:,.0f} "
-            f"prompt tokens against {tool_mean:,.0f} for the tool-holding supervisor. Our "
-            "planner is stateless: every round it is sent its instructions (planning and "
-            f"travel rules, {rules:,.0f} tokens a call against the supervisor's "
-            f"{tool_rules:,.0f}), the worker catalogue with each input schema, the limits, "
-            "the domain's facts (every bookable option) and the board, where the supervisor "
-            "carries its tool schemas and a growing message history. Part of the gap is "
-            "rules the supervisor is not given here and would need to plan as safely."
-        )
+    mean = sum(o.prompt_tokens for o in ours) / sum(o.calls for o in ours)
+    rules = sum(o.instructions_tokens for o in ours) / sum(o.calls for o in ours)
+    schema = sum(o.tool_tokens for o in ours) / sum(o.calls for o in ours)
+    tool_mean = sum(o.prompt_tokens for o in tools) / sum(o.calls for o in tools)
+    tool_rules = sum(o.instructions_tokens for o in tools) / sum(o.calls for o in tools)
+    tool_schema = sum(o.tool_tokens for o in tools) / sum(o.calls for o in tools)
+    verdict = "PASS" if checks[2].passed else "MISS"
+    notes.append(
+        f"Prompt tokens, {verdict}: each of our calls costs about {mean:,.0f} prompt tokens "
+        f"against {tool_mean:,.0f} for the tool-holding supervisor, and ours makes fewer. Our "
+        "planner is stateless: every call carries its instructions (planning and travel "
+        f"rules, {rules:,.0f} tokens against the supervisor's {tool_rules:,.0f}), the "
+        f"PlanUpdate tool ({schema:,.0f}; the supervisor's five worker tools: "
+        f"{tool_schema:,.0f}), the worker catalogue (each input schema once, as plain lines), "
+        "the goal and request, the limits, the domain's facts (the bookable options) and the "
+        "board, whose rows leave out what the facts list; the supervisor carries a message "
+        "history that grows with every tool result. The instructions include rules the "
+        "supervisor is not given here and would need to plan as safely."
+    )
     return notes

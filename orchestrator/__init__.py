@@ -4,14 +4,16 @@
 from orchestrator import (
     Domain, WorkerSpec, WorkerRegistry, WorkerCall, TaskFailed,
     Planner, PlanView, PlanOutcome, PlanUpdate, NewTask, Finish,
-    Verifier, VerificationView, Verdict, TemplateSynthesizer, Context, build_graph,
+    Verifier, VerificationView, Verdict, Synthesizer, TemplateSynthesizer, LLMPlanner,
+    Context, StorageUnavailable, build_graph, drive, run_config,
     worker_from_tool, worker_from_runnable, worker_from_graph, react_agent,
 )
 ```
 
 Names are imported on first use (module `__getattr__`), so `import orchestrator` stays cheap
 and the CLI starts fast: a name loads only its own module (and `build_graph` the graph's).
-`write_domain_skeleton(path, name)` writes a new domain package to start from.
+`write_domain_skeleton(path, name)` (the CLI's `orchestrator new-domain NAME`) writes a new
+domain package to start from.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
     )
     from orchestrator.context import Context
     from orchestrator.delegate import delegate_worker
-    from orchestrator.domain import Domain
+    from orchestrator.domain import Domain, StorageUnavailable
     from orchestrator.llm.planner import LLMPlanner, PlanningGuide
     from orchestrator.llm.synthesizer import LLMSynthesizer
     from orchestrator.planning import (
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
         SynthesisView,
         Synthesizer,
     )
+    from orchestrator.refs import RefError, ref
     from orchestrator.runner import RunOutcome, drive, run_config
     from orchestrator.synthesis import TemplateSynthesizer
     from orchestrator.templates import write_domain_skeleton
@@ -56,6 +59,7 @@ if TYPE_CHECKING:
 _WHERE: dict[str, str] = {
     # the seat of a domain
     "Domain": "orchestrator.domain",
+    "StorageUnavailable": "orchestrator.domain",
     "Context": "orchestrator.context",
     # workers
     "WorkerSpec": "orchestrator.workers",
@@ -78,6 +82,8 @@ _WHERE: dict[str, str] = {
     "PlanUpdate": "orchestrator.planning",
     "NewTask": "orchestrator.planning",
     "Finish": "orchestrator.planning",
+    "ref": "orchestrator.refs",
+    "RefError": "orchestrator.refs",
     "LLMPlanner": "orchestrator.llm.planner",
     "PlanningGuide": "orchestrator.llm.planner",
     # verifying and answering
@@ -112,8 +118,10 @@ __all__ = [
     "PlanView",
     "Planner",
     "PlanningGuide",
+    "RefError",
     "ReportsUsage",
     "RunOutcome",
+    "StorageUnavailable",
     "SynthesisView",
     "Synthesizer",
     "TaskFailed",
@@ -132,6 +140,7 @@ __all__ = [
     "drive",
     "open_checkpointer",
     "react_agent",
+    "ref",
     "run_config",
     "worker_from_graph",
     "worker_from_runnable",

@@ -21,13 +21,19 @@ from state import Answer, LogEntry, Task, TaskResult, Usage
 class NewTask(BaseModel):
     """A task the planner wants added to the board."""
 
-    id: str = Field(description="Unique task id, e.g. 'flight-1'. Never reuse an id.")
-    worker: str = Field(description="Name of the worker that executes the task.")
-    inputs: dict[str, Any] = Field(description="Arguments matching the worker's input schema.")
-    depends_on: list[str] = Field(
-        default_factory=list, description="Ids of tasks that must be done first."
+    # The descriptions are what the model reads about each field (the tool schema); the
+    # planner's system prompt says how to plan, not what the fields are.
+    id: str = Field(description="New and unique, prefixed with the round: 'r2-hotel-1'.")
+    worker: str
+    inputs: dict[str, Any] = Field(
+        description="Arguments matching the worker's input schema. A value may be "
+        '{"$ref": "<id in depends_on>", "path": "results.0.url"}: that part of the task\'s '
+        "output, filled in when this task runs."
     )
-    reason: str = Field(default="", description="Why this task is needed, in a few words.")
+    depends_on: list[str] = Field(
+        default_factory=list, description="Ids of tasks (on the board or added now) to do first."
+    )
+    reason: str = Field(default="", description="Why, in a few words.")
 
 
 class Finish(BaseModel):
@@ -41,16 +47,16 @@ class PlanUpdate(BaseModel):
     """One round's change to the plan."""
 
     add: list[NewTask] = Field(default_factory=list, description="Tasks to add.")
-    cancel: list[str] = Field(default_factory=list, description="Ids of pending tasks to drop.")
+    cancel: list[str] = Field(
+        default_factory=list, description="Ids of pending or failed tasks to drop."
+    )
     retry: list[str] = Field(default_factory=list, description="Ids of failed tasks to run again.")
     decisions: list[str] = Field(
-        default_factory=list, description="Why the plan changed, one sentence per decision."
+        default_factory=list, description="Why the plan changed, a sentence each."
     )
-    finish: Finish | None = Field(
-        default=None, description="Set only when the goal is met or cannot be met."
-    )
+    finish: Finish | None = Field(default=None, description="Ends the run.")
     notes: dict[str, Any] | None = Field(
-        default=None, description="Planner scratchpad to keep for the next round (None: keep)."
+        default=None, description="Kept for later rounds; omit to keep the last."
     )
 
     def is_empty(self) -> bool:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
@@ -27,21 +27,22 @@ from domains.travel.models import TripRequest
 from domains.travel.policy import (
     CAR_SEATS,
     EARLY_ARRIVAL_HOUR,
+    MAX_CONNECTION,
     MIN_CONNECTION,
-    arrival,
     cars_needed,
     lands_early,
     stay_dates,
 )
+from domains.travel.wishes import car_booking_problem, cars_wanted, counts_seats
 from domains.travel.workers.book import BookInput
 from domains.travel.workers.cancel import CancelInput
-from domains.travel.workers.search_common import DEFAULT_LIMIT, MAX_LIMIT
 from orchestrator.llm.planner import LLMPlanner, clip
 from orchestrator.planning import NewTask, PlanUpdate, PlanView
+from orchestrator.refs import has_refs
 from state import Task, TaskResult
 
 SEARCH_KINDS = {"search_flights": "flight", "search_hotels": "hotel", "search_cars": "car"}
-RECENT_SEARCHES = 6
+RECENT_SEARCHES = 8
 """Searches whose options are shown to the planner (the latest current ones)."""
 NAME_CHARS = 40
 
@@ -66,17 +67,20 @@ def option_index(
     return index
 
 
-def _compact_option(kind: str, o: Mapping[str, Any]) -> dict[str, Any]:
+def _compact_option(kind: str, o: Mapping[str, Any], travelers: int) -> dict[str, Any]:
     """Ids, times and prices only: descriptions are third-party text and stay out. A stay's id
-    holds its hotel, dates and rooms, a rental's its airport, class and dates: not repeated."""
+    holds its hotel, dates and rooms, a rental's its airport, class and dates: not repeated.
+    A flight departs on the day its id names (the day searched), so only the time is shown; its
+    seats only when they cannot carry every traveller."""
     if kind == "flight":
         row = {
             "id": o["id"],
-            "departs": str(o["depart_local"])[:16],
+            "departs": str(o["depart_local"])[11:16],
             "arrives": str(o["arrive_local"])[:16],
-            "fare": o["price"],
-            "seats": o["seats_left"],
+            "fare": _number(o["price"]),
         }
+        if o["seats_left"] < travelers:
+            row["seats"] = o["seats_left"]
         if o["red_eye"]:
             row["red_eye"] = True
         return row
@@ -85,9 +89,14 @@ def _compact_option(kind: str, o: Mapping[str, Any]) -> dict[str, Any]:
             "id": o["id"],
             "name": clip(str(o["name"]), NAME_CHARS),
             "stars": o["tier"],
-            "price": o["total_price"],
+            "price": _number(o["total_price"]),
         }
-    return {"id": o["id"], "price_per_car": o["total_price"]}
+    return {"id": o["id"], "price_per_car": _number(o["total_price"])}
+
+
+def _number(value: Any) -> Any:
+    """A whole amount without its `.0`: the same price in fewer characters."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 @dataclass(frozen=True)
@@ -150,27 +159,21 @@ def _example_flight(depart: str, arrive: str) -> dict[str, Any]:
 
 def date_rules() -> str:
     """The date rules, written from the policy the verifier and the offline planner use: the
-    examples are computed by `stay_dates`, `lands_early` and `cars_needed` themselves."""
-    overnight = _example_flight("2027-03-01T21:30:00-08:00", "2027-03-02T17:45:00+01:00")
+    red-eye example is computed by `stay_dates` and `lands_early` themselves."""
     red_eye = _example_flight("2027-03-01T22:00:00-05:00", "2027-03-02T05:40:00+01:00")
     leaving = _example_flight("2027-03-06T11:00:00+01:00", "2027-03-06T14:00:00-05:00")
     check_in, check_out, _ = stay_dates(red_eye, leaving)
-    assert lands_early(red_eye) and not lands_early(overnight)
+    assert lands_early(red_eye)
     seats = ", ".join(f"{cls} {n}" for cls, n in CAR_SEATS.items())
     return prompts.TRAVEL_DATE_RULES.format(
-        overnight=(
-            f"departs {overnight['depart_local'][:16]}, arrives {overnight['arrive_local'][:16]}"
-            f" = lands on {arrival(overnight).date()}"
-        ),
         early_hour=EARLY_ARRIVAL_HOUR,
         red_eye=(
             f"lands {red_eye['arrive_local'][:16]}, next flight out "
             f"{leaving['depart_local'][:10]}: check_in {check_in}, check_out {check_out}"
         ),
         min_connection=int(MIN_CONNECTION.total_seconds() // 60),
+        max_connection=int(MAX_CONNECTION.total_seconds() // 3600),
         car_seats=seats,
-        default_limit=DEFAULT_LIMIT,
-        max_limit=MAX_LIMIT,
     )
 
 
@@ -243,6 +246,8 @@ class TravelGuide:
     """Implements `PlanningGuide` for trips given as a `TripRequest` in the run's request."""
 
     name = "travel"
+    filled: ClassVar[Mapping[str, tuple[str, ...]]] = {"book": ("label", "price")}
+    """Inputs `review` writes from the search, whatever the model sends: not in the catalogue."""
 
     def _trip(self, view: PlanView) -> TripRequest | None:
         try:
@@ -254,8 +259,18 @@ class TravelGuide:
         """Fixed for every run: the system prompt's rules (the cache-friendly prefix)."""
         return date_rules() + "\n" + prompts.TRAVEL_BOOKING_RULES
 
+    def covered(self, facts: Mapping[str, Any]) -> list[str]:
+        """The searches whose options the facts list: their board summaries would repeat them.
+        A search that found nothing keeps its summary (sold out, or not served and via which
+        hubs)."""
+        options = facts.get("bookable_options") or {}
+        return [task for task, o in options.items() if o["bookable"] or o.get("already_booked")]
+
     def facts(self, view: PlanView) -> dict[str, Any]:
+        """What the planner needs to book, and only what applies: no money without a budget
+        (the request says the travellers), no empty lists."""
         trip = self._trip(view)
+        travelers = trip.travelers if trip else 1
         done = [
             t
             for t in view.tasks.values()
@@ -273,7 +288,9 @@ class TravelGuide:
             kind = SEARCH_KINDS[task["worker"]]
             page = _done_output(task, view.results) or {}
             found = page.get("options", [])
-            listed = [_compact_option(kind, o) for o in found if str(o["id"]) not in taken]
+            listed = [
+                _compact_option(kind, o, travelers) for o in found if str(o["id"]) not in taken
+            ]
             total = int(page.get("total") or len(found))
             offset = int(page.get("offset") or 0)
             options[task["id"]] = {
@@ -297,21 +314,24 @@ class TravelGuide:
                         "total_price": output["total_price"],
                     }
                 )
-        cash = money(view, trip.budget if trip else None)
-        travelers = trip.travelers if trip else 1
-        return {
-            "travelers": trip.travelers if trip else None,
-            "rooms_needed": trip.rooms if trip else None,
-            "money": {
-                "budget": cash.budget,
-                "booked": cash.booked,
-                "awaiting_booking": cash.awaiting,
-                "remaining": cash.remaining,
-            },
-            "bookable_options": options,
-            "bookings": bookings[-10:],
-            "cars_needed": _cars_rule(travelers) if trip and trip.car else None,
-        }
+        facts: dict[str, Any] = {}
+        if trip is not None:
+            facts["rooms_needed"] = trip.rooms
+            if (cars := cars_wanted(trip)) is not None:
+                facts["cars_needed"] = cars  # where cars are wanted, and how many
+            if trip.budget is not None:
+                cash = money(view, trip.budget)
+                facts["money"] = {
+                    "budget": cash.budget,
+                    "booked": cash.booked,
+                    "awaiting_booking": cash.awaiting,
+                    "remaining": cash.remaining,
+                }
+        if options:
+            facts["bookable_options"] = options
+        if bookings:
+            facts["bookings"] = bookings[-10:]
+        return facts
 
     def review(self, view: PlanView, update: PlanUpdate) -> tuple[PlanUpdate, list[str]]:
         trip = self._trip(view)
@@ -327,6 +347,14 @@ class TravelGuide:
             if t["worker"] == "book" and (out := _done_output(t, view.results))
         }
         for new in update.add:
+            if new.worker in ("book", "cancel") and has_refs(new.inputs):
+                # What is booked or cancelled must be a literal the checks below (and the
+                # traveller's approval) can read, not a value filled in later.
+                errors.append(
+                    f"task {new.id!r}: {new.worker} takes literal inputs, not a $ref: an "
+                    "item_id from bookable_options, a ref from bookings"
+                )
+                continue
             if new.worker == "cancel":
                 try:
                     ref = CancelInput.model_validate(new.inputs).ref
@@ -377,12 +405,10 @@ class TravelGuide:
                     f"task {new.id!r}: quantity must be {trip.travelers}, a seat per traveller"
                 )
             if kind == "car" and trip is not None:
-                needed = cars_needed(str(option["car_class"]), trip.travelers)
-                if booking.quantity > needed:
-                    errors.append(
-                        f"task {new.id!r}: {booking.quantity} {option['car_class']} cars for "
-                        f"{trip.travelers} traveller(s); {needed} seat everyone"
-                    )
+                airport, car_class = str(option["airport"]), str(option["car_class"])
+                if problem := car_booking_problem(trip, airport, car_class, booking.quantity):
+                    errors.append(f"task {new.id!r}: {problem}")
+            if kind == "car" and trip is not None and counts_seats(trip, str(option["airport"])):
                 car_seats_asked[str(option["airport"])] = car_seats_asked.get(
                     str(option["airport"]), 0
                 ) + booking.quantity * CAR_SEATS.get(str(option["car_class"]), 4)

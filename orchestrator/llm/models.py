@@ -7,8 +7,9 @@ connection pool lives only as long as the `async with` block, so no socket outli
 loop that opened it (each CLI run, notebook cell and test has its own loop).
 
 Structured answers use function calling, not strict JSON schema: a plan update carries
-free-form worker inputs (`dict[str, Any]`), which OpenAI's strict mode refuses. The arguments are
-parsed and validated by the pydantic model, and every way an answer can be unreadable (not
+free-form worker inputs (`dict[str, Any]`), which OpenAI's strict mode refuses. The tool is sent
+once per call, as a compact schema (`tool_for`: no titles, nullable fields as their type); the
+arguments are validated by the pydantic model, and every way an answer can be unreadable (not
 JSON, not the schema, no tool call at all) comes back as an error sentence the caller can re-ask
 with. A transport failure that outlived the client's retries raises `ModelCallFailed` with a
 reason fit for a log; the API key never appears in it.
@@ -26,18 +27,22 @@ import ipaddress
 import json
 import os
 import re
+import ssl
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qsl, unquote, urlencode, urlparse, urlsplit, urlunsplit
 from uuid import UUID
 
+import httpx
 import openai
 from langchain_core.callbacks import AsyncCallbackHandler, BaseCallbackManager
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, GenerationChunk
 from langchain_core.runnables import RunnableConfig, ensure_config
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, SecretStr, ValidationError
 
@@ -180,6 +185,48 @@ def describe_parse_error(error: BaseException, schema: type[BaseModel]) -> str:
     return f"the answer could not be read as {schema.__name__}: {str(error)[:300]}"
 
 
+def _compact(node: Any, *, described: bool = False) -> Any:
+    """A JSON schema node without what costs tokens and tells a model nothing: `title`s,
+    `additionalProperties: true` (the default), empty defaults, and the null branch of an
+    optional field (leaving it out means the same). A nested model's docstring is dropped
+    where the field that holds it has its own description (`described`)."""
+    if not isinstance(node, dict):
+        return node
+    branches = node.get("anyOf")
+    if isinstance(branches, list):
+        kept = [b for b in branches if b != {"type": "null"}]
+        if len(kept) == 1 and len(kept) < len(branches):
+            rest = {k: v for k, v in node.items() if k != "anyOf"}
+            return _compact({**kept[0], **rest}, described=described)
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "title" or (key == "default" and value in (None, "", [], {})):
+            continue
+        if key == "additionalProperties" and value is True:
+            continue
+        if key == "description" and described:
+            continue
+        if key == "properties":
+            value = {name: _compact(prop) for name, prop in value.items()}
+        elif key in ("items", "additionalProperties"):
+            value = _compact(value, described="description" in node)
+        elif key in ("anyOf", "oneOf", "allOf"):
+            value = [_compact(v, described="description" in node) for v in value]
+        out[key] = value
+    return out
+
+
+@cache
+def tool_for(schema: type[BaseModel]) -> dict[str, Any]:
+    """The OpenAI tool that answers with `schema`, its parameters compacted (`_compact`)."""
+    tool = convert_to_openai_tool(schema)
+    function = tool["function"]
+    return {
+        "type": "function",
+        "function": {**function, "parameters": _compact(function["parameters"])},
+    }
+
+
 def _clip_echo(text: str) -> str:
     return text if len(text) <= MAX_ECHO_CHARS else text[:MAX_ECHO_CHARS] + "...(cut)"
 
@@ -260,7 +307,7 @@ class ChatModel:
     ) -> StructuredAnswer[M]:
         """One function-calling request for `schema`. Raises `ModelCallFailed` on transport."""
         runnable = self.client.with_structured_output(
-            schema, method="function_calling", include_raw=True
+            tool_for(schema), method="function_calling", include_raw=True
         )
         streamed = _StreamedArguments()
         try:
@@ -283,10 +330,14 @@ class ChatModel:
                 None, describe_parse_error(out["parsing_error"], schema), usage, sent
             )
         parsed = out["parsed"]
-        if not isinstance(parsed, schema):
+        if not isinstance(parsed, dict):
             error = f"the answer did not call the {tool} tool; answer by calling it exactly once"
             return StructuredAnswer(None, error, usage, sent)
-        return StructuredAnswer(parsed, None, usage, sent)
+        try:
+            value = schema.model_validate(parsed)
+        except ValidationError as exc:
+            return StructuredAnswer(None, describe_parse_error(exc, schema), usage, sent)
+        return StructuredAnswer(value, None, usage, sent)
 
     async def text(self, messages: Sequence[BaseMessage], *, round_no: int) -> TextAnswer:
         """One plain completion. Raises `ModelCallFailed` on transport failures."""
@@ -296,6 +347,19 @@ class ChatModel:
             raise ModelCallFailed(describe_failure(exc, self.context)) from None
         usage = usage_of(message, round_no=round_no, role=self.role, model=self.name)
         return TextAnswer(text=message.text.strip(), usage=usage)
+
+
+def _tls_env() -> tuple[str | None, str | None]:
+    return os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+
+
+@cache
+def _tls_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    """httpx's own default trust (its `create_ssl_context()`, which reads SSL_CERT_FILE and
+    SSL_CERT_DIR), built once per setting: loading the CA bundle costs ~60 ms, which a fresh
+    client per model call would otherwise pay every call."""
+    del cert_file, cert_dir  # the cache key: httpx reads them from the environment itself
+    return httpx.create_ssl_context()
 
 
 @asynccontextmanager
@@ -311,7 +375,9 @@ async def open_chat_model(context: Context, role: Role) -> AsyncIterator[ChatMod
         )
     name = model_name(context, role)
     endpoint = split_endpoint(context.base_url)
-    http = openai.DefaultAsyncHttpxClient(auth=endpoint.auth, params=endpoint.params)
+    http = openai.DefaultAsyncHttpxClient(
+        auth=endpoint.auth, params=endpoint.params, verify=_tls_context(*_tls_env())
+    )
     # None: the client reads OPENAI_API_KEY itself, so the key never passes through here. Only
     # for the endpoint the key was configured with; any other gets the placeholder.
     own_key = bool(os.environ.get(API_KEY_ENV)) and key_goes_to(context.base_url)

@@ -9,9 +9,12 @@ the length of the run.
 What it answers goes through `PlanOutcome`:
 - an unreadable answer (not JSON, not a `PlanUpdate`, no tool call) comes back as `errors`, and
   the orchestrator re-asks with them, up to `Context.plan_attempts` times, like a rejected plan;
-- the planner's own checks (an update that finishes and adds tasks; an update that changes
-  nothing while nothing is pending; oversized notes) and a domain's `PlanningGuide.review`
-  (e.g. the travel budget) add to `errors` the same way;
+- the planner's own checks (an update that changes nothing while nothing is pending; oversized
+  notes) and a domain's `PlanningGuide.review` (e.g. the travel budget) add to `errors` the
+  same way;
+- a finish sent with new tasks is held in the notes until those tasks are done, then returned
+  without a model call (`settle_deferred`), which saves the last round's call; if one of them
+  fails, the model is asked as usual and the held finish is dropped;
 - a transport failure that outlived the client's retries (repeated 5xx, timeouts) ends the run
   at once with `finish=failed` and the reason: the client has already retried with backoff, so
   asking again would only repeat the wait. Nothing raises out of the node.
@@ -20,12 +23,12 @@ What it answers goes through `PlanOutcome`:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from orchestrator.llm import prompts
 from orchestrator.llm.models import ModelCallFailed, ModelUnavailable, open_chat_model
@@ -59,8 +62,11 @@ class PromptLimits:
 class PlanningGuide(Protocol):
     """What a domain adds to the LLM planner: facts for the prompt, and checks of its answers.
 
-    A guide may also have `rules() -> str`: fixed domain rules, sent in the system prompt (the
-    stable, cache-friendly prefix of every request)."""
+    A guide may also have `rules(view) -> str`: fixed domain rules, sent in the system prompt
+    (the stable, cache-friendly prefix of every request); `covered(facts) -> Collection[str]`:
+    the tasks whose results its facts show in full, so the board does not repeat them; and
+    `filled: Mapping[str, Collection[str]]`: inputs, by worker, that its `review` fills in
+    itself, so the catalogue leaves them out."""
 
     name: str
 
@@ -92,9 +98,11 @@ def board_rows(
     results: Mapping[str, TaskResult],
     limits: PromptLimits,
     view: PlanView | None = None,
+    covered: Collection[str] = (),
 ) -> list[dict[str, Any]]:
     """The latest `limits.board_window` tasks, one compact row each: never a raw payload.
-    With `view`, inputs left at their schema default are left out."""
+    With `view`, inputs left at their schema default are left out; tasks in `covered` (whose
+    results the domain's facts show in full) go without their result summary."""
     rows = []
     for task in list(tasks.values())[-limits.board_window :]:
         row: dict[str, Any] = {"id": task["id"], "worker": task["worker"], "status": task["status"]}
@@ -108,7 +116,7 @@ def board_rows(
         if task["reason"]:
             row["reason"] = clip(task["reason"], limits.reason_chars)
         result = results.get(task["result_ref"] or "")
-        if result is not None and result["ok"]:
+        if result is not None and result["ok"] and task["id"] not in covered:
             row["result"] = clip(result["summary"], limits.summary_chars)
         if task["error"]:
             row["error"] = clip(task["error"], limits.error_chars)
@@ -122,9 +130,20 @@ def board_header(tasks: Mapping[str, Task], limits: PromptLimits) -> str:
     counts: dict[str, int] = {}
     for task in tasks.values():
         counts[task["status"]] = counts.get(task["status"], 0) + 1
-    described = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none yet"
-    return prompts.BOARD_HEADER.format(
-        total=len(tasks), counts=described, shown=min(len(tasks), limits.board_window)
+    described = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    header = prompts.BOARD_HEADER.format(total=len(tasks), counts=described)
+    if len(tasks) > limits.board_window:
+        header += prompts.BOARD_WINDOW.format(shown=limits.board_window)
+    return header
+
+
+def board_text(view: PlanView, limits: PromptLimits, covered: Collection[str] = ()) -> str:
+    """The board section: its counts and the latest rows, or that it is empty."""
+    if not view.tasks:
+        return "No tasks yet."
+    return prompts.PLANNER_BOARD.format(
+        header=board_header(view.tasks, limits),
+        rows=to_json(board_rows(view.tasks, view.results, limits, view, covered)),
     )
 
 
@@ -167,35 +186,63 @@ def _type_of(prop: Mapping[str, Any]) -> str:
     return kind
 
 
-def compact_schema(schema: Mapping[str, Any]) -> dict[str, str]:
+def compact_schema(
+    schema: Mapping[str, Any], described: set[tuple[str, str]] | None = None
+) -> dict[str, str]:
     """A worker's input JSON schema as one line per field: `type [=default]; description`,
-    with `*` marking required fields. The same facts in a third of the tokens."""
+    with `*` marking required fields. The same facts in a third of the tokens. A description
+    already in `described` (field name, description) is said once: left out here."""
     required = set(schema.get("required", []))
     fields: dict[str, str] = {}
     for name, prop in schema.get("properties", {}).items():
         text = _type_of(prop)
         if "default" in prop and prop["default"] not in (None, ""):
             text += f" ={prop['default']}"
-        if prop.get("description"):
-            text += f"; {prop['description']}"
+        description = prop.get("description")
+        if description and (name, description) not in (described or set()):
+            text += f"; {description}"
+            if described is not None:
+                described.add((name, description))
         fields[name + ("*" if name in required else "")] = text
     return fields
 
 
-def catalogue_text(view: PlanView) -> str:
-    """The workers: name, description, side effects and inputs (`*` required; no other field
-    is accepted), generated from the registry."""
-    return to_json(
-        [
-            {
-                "name": w["name"],
-                "description": w["description"],
-                "side_effects": w["side_effects"],
-                "inputs": compact_schema(w["input_schema"]),
-            }
-            for w in view.workers.catalogue()
-        ]
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+_CATALOGUES: dict[tuple[Any, ...], str] = {}
+"""Catalogue texts by registry and filled inputs: a JSON schema is slow to generate, and the
+catalogue is the same every round."""
+
+
+def catalogue_text(view: PlanView, filled: Mapping[str, Collection[str]] | None = None) -> str:
+    """The workers, generated from the registry: a line with the name, `(side effects)` when it
+    has them, and the description; then a line per input, `name*: type [=default]; description`
+    (`*` required; no other field is accepted). Plain lines, not JSON: the same facts without a
+    quote and a brace around each. The one place a worker's input schema reaches the model: the
+    PlanUpdate tool leaves `inputs` open. Inputs a guide fills in itself (`filled`, by worker)
+    are left out."""
+    workers = view.workers.values()
+    key = (
+        tuple((w.name, w.description, w.side_effects, w.input_model) for w in workers),
+        tuple(sorted((name, tuple(fields)) for name, fields in (filled or {}).items())),
     )
+    if key in _CATALOGUES:
+        return _CATALOGUES[key]
+    lines = []
+    described: set[tuple[str, str]] = set()  # a field shared by workers is described once
+    for w in view.workers.catalogue():
+        effects = " (side effects)" if w["side_effects"] else ""
+        lines.append(f"{w['name']}{effects}: {_one_line(w['description'])}")
+        skip = set((filled or {}).get(w["name"], ()))
+        for field, text in compact_schema(w["input_schema"], described).items():
+            if field.rstrip("*") not in skip:
+                lines.append(f"  {field}: {_one_line(text)}")
+    if len(_CATALOGUES) >= 64:  # registries built on the fly (tests, notebooks) come and go
+        _CATALOGUES.clear()
+    text = _CATALOGUES[key] = "\n".join(lines)
+    return text
 
 
 _DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
@@ -244,17 +291,17 @@ def unknown_fields(view: PlanView, update: PlanUpdate) -> list[str]:
 
 
 def _limits_left(view: PlanView) -> dict[str, Any]:
+    """What the run may still spend, besides the rounds (the heading says "round N of M").
+    Tokens only when there is a budget, and the refusal of repeated failures only once
+    something failed: otherwise they cannot change the plan."""
     ctx = view.context
-    used = tokens_used(view.usage)
-    left: dict[str, Any] = {
-        "rounds_left_after_this": max(0, ctx.max_rounds - view.round),
-        "tasks_left": max(0, ctx.max_tasks - len(view.tasks)),
-        "tasks_run_in_parallel": ctx.max_parallel,
-        "identical_failures_before_refusal": ctx.max_identical_failures,
-        "tokens_used": used,
-    }
+    left: dict[str, Any] = {"tasks": max(0, ctx.max_tasks - len(view.tasks))}
     if ctx.token_budget is not None:
+        used = tokens_used(view.usage)
+        left["tokens_used"] = used
         left["tokens_left"] = max(0, ctx.token_budget - used)
+    if any(t["failures"] for t in view.tasks.values()):
+        left["identical_failures_before_refusal"] = ctx.max_identical_failures
     return left
 
 
@@ -267,8 +314,12 @@ def plan_messages(
     previous: str = "",
     limits: PromptLimits | None = None,
     rules: str = "",
+    covered: Collection[str] = (),
+    filled: Mapping[str, Collection[str]] | None = None,
 ) -> list[BaseMessage]:
-    """The system prompt and this round's prompt; every part is capped by `limits`."""
+    """The system prompt and this round's prompt; every part is capped by `limits`, and a part
+    with nothing to say (no facts, no notes, no feedback) is left out. The board leaves out
+    the result summaries of `covered` tasks, which the facts show in full."""
     limits = limits or PromptLimits()
     feedback = ""
     if view.feedback:
@@ -292,37 +343,51 @@ def plan_messages(
     structured = {
         k: v for k, v in request.items() if k not in (WORDS_KEY, WORD_NOTES_KEY) and v is not None
     }
+    request_text = ""
+    if structured:
+        request_text = prompts.PLANNER_REQUEST.format(
+            request=clip(to_json(structured), limits.request_chars)
+        )
+    notes = own_notes(view.notes)
+    notes_text = ""
+    if notes:
+        notes_text = prompts.PLANNER_NOTES.format(notes=clip(to_json(notes), limits.notes_chars))
     # The stable part first (catalogue, goal, request, the person's words: the same every round
     # of a run), the volatile tail after it, so a provider's prompt cache covers the prefix.
     user = prompts.PLANNER_ROUND.format(
         round=view.round,
         max_rounds=view.context.max_rounds,
-        attempt=attempt,
-        attempts=view.context.plan_attempts,
+        attempt=prompts.PLANNER_ATTEMPT.format(attempt=attempt, attempts=view.context.plan_attempts)
+        if attempt > 1
+        else "",
         goal=clip(view.goal, limits.goal_chars),
-        request=clip(to_json(structured), limits.request_chars),
+        request=request_text,
         words=words,
-        catalogue=catalogue_text(view),
+        catalogue=catalogue_text(view, filled),
         limits=to_json(_limits_left(view)),
         facts=facts_text,
-        board_header=board_header(view.tasks, limits),
-        board=to_json(board_rows(view.tasks, view.results, limits, view)),
-        notes=clip(to_json(dict(view.notes)), limits.notes_chars),
+        board=board_text(view, limits, covered),
+        notes=notes_text,
         feedback=feedback,
     )
     rules_text = prompts.PLANNER_RULES.format(domain=domain or "task", rules=rules) if rules else ""
-    system = prompts.PLANNER_SYSTEM.format(notes_limit=limits.notes_chars, rules=rules_text)
+    system = prompts.PLANNER_SYSTEM.format(rules=rules_text)
     return [SystemMessage(system), HumanMessage(user)]
+
+
+FINISH_WHEN_DONE = "finish_when_done"
+"""The notes key holding a finish that came with new tasks, until those tasks are done. Kept by
+the planner, not the model: stripped from what the model writes and from what it is shown."""
+
+
+def own_notes(notes: Mapping[str, Any]) -> dict[str, Any]:
+    """The model's notes: everything but the planner's own `FINISH_WHEN_DONE`."""
+    return {k: v for k, v in notes.items() if k != FINISH_WHEN_DONE}
 
 
 def own_checks(view: PlanView, update: PlanUpdate, limits: PromptLimits) -> list[str]:
     """Reasons to refuse an update that the generic validation would let through."""
     errors = []
-    if update.finish is not None and update.add:
-        errors.append(
-            "the update both finishes the run and adds tasks, which would never run: "
-            "either add tasks or finish"
-        )
     pending = any(t["status"] in ("pending", "running") for t in view.tasks.values())
     if update.is_empty() and not pending:
         errors.append(
@@ -335,6 +400,48 @@ def own_checks(view: PlanView, update: PlanUpdate, limits: PromptLimits) -> list
             f"{limits.notes_chars}: keep only what the next round needs"
         )
     return errors
+
+
+def defer_finish(view: PlanView, update: PlanUpdate) -> PlanUpdate:
+    """The model's update with its notes cleaned of `FINISH_WHEN_DONE`; a finish that comes
+    with new tasks is held there, for `settle_deferred`, instead of ending the run now."""
+    notes = update.notes
+    if notes is not None:
+        notes = own_notes(notes)
+    elif FINISH_WHEN_DONE in view.notes:
+        notes = own_notes(view.notes)  # asked again: the held finish is spent
+    if update.finish is None or not update.add:
+        return update.model_copy(update={"notes": notes})
+    held = {**update.finish.model_dump(), "tasks": [t.id for t in update.add]}
+    kept = own_notes(view.notes) if notes is None else notes
+    return update.model_copy(update={"finish": None, "notes": {**kept, FINISH_WHEN_DONE: held}})
+
+
+def settle_deferred(view: PlanView) -> PlanUpdate | None:
+    """What a held finish decides without a model call, or None to ask the model.
+
+    Once every task it came with is done, the finish itself. While some of them are still to
+    run and can (their dependencies done), an update that changes nothing: the run goes on.
+    When one failed, was cancelled or cannot run, the model is asked, with the board showing
+    why; the held finish is dropped then (`defer_finish`)."""
+    held = view.notes.get(FINISH_WHEN_DONE)
+    if not isinstance(held, Mapping) or view.feedback:
+        return None
+    try:
+        finish = Finish.model_validate({k: held.get(k) for k in ("status", "reason")})
+    except ValidationError:
+        return None
+    tasks = [view.tasks.get(str(i)) for i in held.get("tasks") or []]
+    if not tasks or any(t is None for t in tasks):
+        return None
+    waiting = [t for t in tasks if t is not None and t["status"] != "done"]
+    if not waiting:
+        return PlanUpdate(finish=finish, notes=own_notes(view.notes))
+    for task in waiting:
+        deps = [view.tasks.get(d) for d in task["depends_on"]]
+        if task["status"] != "pending" or any(d is None or d["status"] != "done" for d in deps):
+            return None
+    return PlanUpdate()
 
 
 class LLMPlanner:
@@ -362,18 +469,26 @@ class LLMPlanner:
     async def plan(self, view: PlanView) -> PlanOutcome:
         ctx = view.context
         attempt = self._next_attempt(view)
+        if (settled := settle_deferred(view)) is not None:
+            # The model said how this ends when it added the last tasks: no call to hear it again.
+            self._previous = to_json(settled.model_dump(include={"finish"}, exclude_none=True))
+            return PlanOutcome(settled)
         spent = tokens_used(view.usage)
         if ctx.token_budget is not None and spent >= ctx.token_budget:
             reason = f"token budget spent: {spent} of {ctx.token_budget} (Context.token_budget)"
             return PlanOutcome(PlanUpdate(finish=Finish(status="partial", reason=reason)))
+        facts = self.guide.facts(view) if self.guide else None
+        covered = getattr(self.guide, "covered", None)
         messages = plan_messages(
             view,
             attempt=attempt,
-            facts=self.guide.facts(view) if self.guide else None,
+            facts=facts,
             domain=self.guide.name if self.guide else "",
             previous=self._previous if view.feedback else "",
             limits=self.limits,
             rules=self._rules(view),
+            covered=set(covered(facts)) if facts and callable(covered) else (),
+            filled=getattr(self.guide, "filled", None),
         )
         try:
             async with open_chat_model(ctx, "planner") as model:
@@ -387,6 +502,7 @@ class LLMPlanner:
             return PlanOutcome(PlanUpdate(), usage=usage, errors=[answer.error or "no answer"])
         update = answer.value
         errors = own_checks(view, update, self.limits) + unknown_fields(view, update)
+        update = defer_finish(view, update)
         if self.guide is not None:
             update, refused = self.guide.review(view, update)
             errors.extend(refused)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -129,10 +128,12 @@ def tool_names(request: dict[str, Any]) -> list[str]:
 
 
 def catalogue_in(request: dict[str, Any]) -> list[str]:
-    """Worker names in the `## Workers` block of a planning prompt."""
+    """Worker names in the `## Workers` block of a planning prompt: a line per worker, each
+    input indented under it."""
     text = prompt_of(request)
-    block = text.split("## Workers\n```json\n", 1)[1].split("\n```", 1)[0]
-    return [w["name"] for w in json.loads(block.replace("\\u0060", "`"))]
+    block = text.split("## Workers", 1)[1].split("\n\n## ", 1)[0]
+    heads = [line for line in block.splitlines()[1:] if line[:1] != " "]
+    return [line.split(":", 1)[0].removesuffix(" (side effects)") for line in heads]
 
 
 def stored_bytes(path: Path) -> bytes:

@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
+from domains.travel.domain import travel_domain
 from domains.travel.extract import extract_trip
 from domains.travel.inventory import Inventory
-from domains.travel.models import Leg, TripRequest
+from domains.travel.models import NOTE_CHARS, SAID_CHARS, Leg, TripRequest
 from domains.travel.policy import EARLY_ARRIVAL_HOUR, MIN_CONNECTION, cars_needed, stay_dates
 from domains.travel.workers.search_common import DEFAULT_LIMIT, MAX_LIMIT
 from graph import build_graph
@@ -66,7 +67,7 @@ def _flights(trip: TripRequest, prefix: str = "r1", **more: Any) -> list[dict[st
 
 def _facts(request: dict[str, Any]) -> dict[str, Any]:
     text = prompt_of(request)
-    block = text.split("## Facts computed by the travel domain\n", 1)[1]
+    block = text.split("## Facts of the travel domain\n", 1)[1]
     body = block.split("```json\n", 1)[1].split("\n```", 1)[0]
     return dict(json.loads(body))
 
@@ -75,7 +76,7 @@ async def _run(
     server: ScriptedOpenAI, data_dir: Path, trip: TripRequest, thread: str, **ctx: Any
 ) -> dict[str, Any]:
     context = llm_context(server, data_dir=str(data_dir), **ctx)
-    graph = build_graph(checkpointer=InMemorySaver())
+    graph = build_graph(travel_domain(), checkpointer=InMemorySaver())
     outcome = await run(
         graph, context, goal=trip.goal(), request=trip.model_dump(mode="json"), thread=thread
     )
@@ -117,7 +118,8 @@ async def test_the_travellers_words_and_unmapped_wishes_reach_every_planning_pro
 async def test_the_travellers_words_are_capped(
     server: ScriptedOpenAI, data_dir: Path, inventory: Inventory
 ) -> None:
-    trip = _trip(inventory, said="x" * 50_000, notes=["y" * 300] * 8)
+    # The longest the request holds (a longer one is refused: `SAID_CHARS`, `NOTE_CHARS`).
+    trip = _trip(inventory, said="x" * SAID_CHARS, notes=["y" * NOTE_CHARS] * 8)
     server.script(finish("failed", "stop"))
     await _run(server, data_dir, trip, "capped")
     text = prompt_of(server.requests[0])
@@ -202,7 +204,7 @@ async def test_searches_say_how_many_match_honour_a_limit_and_approval_offers_on
 
     context = llm_context(server, data_dir=str(data_dir), approval="ask")
     outcome = await drive(
-        build_graph(checkpointer=InMemorySaver()),
+        build_graph(travel_domain(), checkpointer=InMemorySaver()),
         {"goal": trip.goal(), "request": trip.model_dump(mode="json")},
         config=run_config("pages", context),
         context=context,
@@ -311,6 +313,33 @@ async def test_unknown_fields_are_refused_naming_the_valid_ones_with_every_other
     assert "'passengers'" in reask and "'colour'" in reask and "search_trains" in reask
 
 
+async def test_a_booking_cannot_take_its_item_from_a_ref(
+    server: ScriptedOpenAI, data_dir: Path, inventory: Inventory
+) -> None:
+    """A `$ref` would fill `item_id` after the option, quantity and price checks ran: refused."""
+    trip = _trip(inventory)
+    search, _back = _flights(trip)
+    server.script(
+        add(
+            search,
+            task(
+                "r1-bk",
+                "book",
+                [search["id"]],
+                kind="flight",
+                item_id={"$ref": search["id"], "path": "options.0.id"},
+                quantity=trip.travelers,
+            ),
+        ),
+        finish("failed", "stop"),
+    )
+    values = await _run(server, data_dir, trip, "ref-book")
+    rejected = log_kinds(values, "rejected")
+    assert len(rejected) == 1
+    assert "'r1-bk': book takes literal inputs, not a $ref" in rejected[0]
+    assert "r1-bk" not in values["tasks"] and values["status"] == "failed"
+
+
 # 7 and 8 ------------------------------------------------------------------------------------
 
 
@@ -332,7 +361,7 @@ async def test_facts_stay_current_and_a_corrected_price_is_noted(
         finish("failed", "stop"),
     )
     context = llm_context(server, data_dir=str(data_dir))
-    graph = build_graph(checkpointer=InMemorySaver())
+    graph = build_graph(travel_domain(), checkpointer=InMemorySaver())
     config = run_config("stale", context)
     # The cancel's ref is only known after the booking: fill it in when the model is asked.
     original = server.next_reply

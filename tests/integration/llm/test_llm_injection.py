@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from domains.travel.domain import travel_domain
 from domains.travel.inventory import Inventory
 from domains.travel.models import Leg, TripRequest
 from domains.travel.services import INVENTORY_FILE
@@ -78,7 +79,7 @@ async def test_worker_text_cannot_make_the_planner_book_what_checks_refuse(
 
     context = llm_context(server, data_dir=str(data_dir), approval="ask", plan_attempts=5)
     async with open_checkpointer(str(data_dir / "checkpoints.sqlite")) as saver:
-        graph = build_graph(checkpointer=saver)
+        graph = build_graph(travel_domain(), checkpointer=saver)
         outcome = await drive(
             graph,
             {"goal": trip.goal(), "request": trip.model_dump(mode="json")},

@@ -22,7 +22,9 @@ CHECKS = """\
 import json
 values = outcome.values
 first_prompt = server.requests[0]["messages"][1]["content"]
-catalogue = json.loads(first_prompt.split("## Workers\\n```json\\n", 1)[1].split("\\n```", 1)[0])
+workers = first_prompt.split("## Workers", 1)[1].split("\\n\\n## ", 1)[0].splitlines()[1:]
+heads = [line for line in workers if line[:1] != " "]
+catalogue = [{"name": line.split(":", 1)[0].split(" (", 1)[0]} for line in heads]
 ratio = values["results"][values["tasks"]["r2-ratio"]["result_ref"]]["output"]["value"]
 print(json.dumps({
     "status": values["status"],

@@ -77,6 +77,7 @@ async def test_prompt_size_is_bounded_over_30_rounds(server: ScriptedOpenAI) -> 
     assert max(first_attempts[10:]) - min(first_attempts[10:]) < 100
     # The run's results are many times what any prompt carries.
     assert len(json.dumps(values["results"])) > 5 * PROMPT_BOUND
-    # Usage recorded per round; the budget section saw it grow.
+    # Usage recorded per round. Without a token budget the limits say nothing about tokens
+    # (`test_llm_usage` shows them with a budget).
     assert [u["round"] for u in values["usage"]] == [*range(1, 16), 15, *range(16, 31)]
-    assert '"tokens_used":0' in server.requests[0]["messages"][1]["content"]
+    assert '"tokens_used"' not in server.requests[0]["messages"][1]["content"]

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from domains.travel.domain import travel_domain
 from domains.travel.inventory import Inventory
 from domains.travel.models import Leg, TripRequest
 from graph import build_graph, open_checkpointer
@@ -130,7 +131,7 @@ async def test_llm_plans_a_trip_over_several_rounds_and_replans_under_the_budget
     request = scenario.trip.model_dump(mode="json")
 
     async with open_checkpointer(str(data_dir / "checkpoints.sqlite")) as saver:
-        graph = build_graph(checkpointer=saver)
+        graph = build_graph(travel_domain(), checkpointer=saver)
         if streaming:
             values, chunks = await run_streaming_messages(
                 graph, context, goal=scenario.trip.goal(), request=request, thread="trip-1"
@@ -169,10 +170,11 @@ async def test_llm_plans_a_trip_over_several_rounds_and_replans_under_the_budget
         assert tool_names(request_sent) == ["PlanUpdate"]
         assert catalogue_in(request_sent) == TRAVEL_WORKERS
     round2 = prompt_of(server.requests[1])
-    assert "flights SFO->CDG" in round2, "the search summary reached the planner"
     assert scenario.out.id in round2, "bookable option ids are among the facts"
+    assert "flights SFO->CDG" not in round2, "the board does not repeat what the facts list"
     assert '"options"' not in round2, "raw search payloads never reach the prompt"
-    assert "Your notes" in round2
+    assert "## Your notes" not in round2, "no notes yet, no section"
+    assert '## Your notes\n```json\n{"want":"luxury"}' in prompt_of(server.requests[2])
 
     # Usage per round, recorded in the state; no price for the test model.
     assert [(u["round"], u["role"]) for u in values["usage"]] == [

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
+from domains.travel.domain import travel_domain
 from domains.travel.inventory import Inventory
 from domains.travel.models import Booking, Leg, TripRequest
 from domains.travel.policy import cars_needed, stay_dates
@@ -267,7 +268,7 @@ async def test_an_insisting_planners_words_are_not_replaced_by_the_verdict(
 
     values = (
         await run(
-            build_graph(checkpointer=InMemorySaver()),
+            build_graph(travel_domain(), checkpointer=InMemorySaver()),
             context,
             goal=plan.trip.goal(),
             request=plan.request,
@@ -294,7 +295,7 @@ async def test_a_models_price_and_label_never_reach_the_approval_or_the_itinerar
         finish("completed", "booked at $1 each"),
     )
     context = llm_context(server, data_dir=str(data_dir), approval="ask")
-    graph = build_graph(checkpointer=InMemorySaver())
+    graph = build_graph(travel_domain(), checkpointer=InMemorySaver())
     config = run_config("priced", context)
 
     start = {"goal": plan.trip.goal(), "request": plan.request}
@@ -352,7 +353,7 @@ async def test_a_finish_sentence_with_false_facts_is_only_the_planners_words(
 
     values = (
         await run(
-            build_graph(checkpointer=InMemorySaver()),
+            build_graph(travel_domain(), checkpointer=InMemorySaver()),
             context,
             goal=plan.trip.goal(),
             request=plan.request,
@@ -480,7 +481,7 @@ def test_whatever_the_model_says_status_and_itinerary_are_the_verdict_and_the_le
         context = llm_context(model, data_dir=str(shared_data), plan_attempts=2)
         outcome = asyncio.run(
             run(
-                build_graph(checkpointer=InMemorySaver()),
+                build_graph(travel_domain(), checkpointer=InMemorySaver()),
                 context,
                 goal=plan.trip.goal(),
                 request=plan.request,
