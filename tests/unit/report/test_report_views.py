@@ -10,6 +10,7 @@ import pytest
 from rich.console import Console
 
 from domains.synthetic import ScriptedPlanner, synthetic_domain
+from domains.travel.domain import travel_domain
 from graph.builder import build_graph
 from orchestrator.report.image import (
     image_format,
@@ -154,7 +155,7 @@ def test_a_large_run_draws_lanes_and_a_more_box(tmp_path: Path) -> None:
 
 
 def test_the_graph_structure_draws_without_a_network(tmp_path: Path) -> None:
-    path = save(structure_figure(build_graph()), tmp_path / "graph.png")
+    path = save(structure_figure(build_graph(travel_domain())), tmp_path / "graph.png")
 
     assert _png_size(path.read_bytes())[0] > 500
 
