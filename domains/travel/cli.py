@@ -183,8 +183,9 @@ def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
         default=[],
         type=car_at,
         metavar="AIRPORT[:CLASS][:COUNT]",
-        help="a car only where asked, e.g. CDG or FCO:suv:2 (default count: seats for "
-        "everyone); repeat per city, instead of --car",
+        help="a car only where asked, e.g. CDG or FCO:suv:2: COUNT cars exactly (default: "
+        "seats for everyone), CLASS preferred (another if it is sold out); repeat per city, "
+        "instead of --car",
     )
     trip.add_argument(
         "--hotel-at",

@@ -114,7 +114,7 @@ AirportCode = Annotated[str, StringConstraints(min_length=3, max_length=3)]
 
 
 class CarWish(BaseModel):
-    """A rental car wanted at one destination of the trip (and only there, unless `car`)."""
+    """A rental car wanted in one city the trip stays in (and only there, unless `car`)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -123,18 +123,21 @@ class CarWish(BaseModel):
         "airport of the city names the city)."
     )
     car_class: CarClass | None = Field(
-        default=None, description="The class wanted there; null: the trip's car_class."
+        default=None,
+        description="The class preferred there; null: the trip's car_class. A preference: "
+        "another class is booked when this one is sold out.",
     )
     count: int | None = Field(
         default=None,
         ge=1,
         le=9,
-        description="How many cars, when the request says; null: enough seats for every traveller.",
+        description="How many cars, exactly, when the request says; null: enough seats for "
+        "every traveller.",
     )
 
 
 class HotelWish(BaseModel):
-    """What is wanted of the stay at one destination: a hotel tier, or no hotel at all."""
+    """What is wanted of the stay in one city the trip stays in: a hotel tier, or no hotel."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -173,14 +176,17 @@ class TripRequest(BaseModel):
     cars: list[CarWish] = Field(
         default_factory=list,
         max_length=MAX_WISHES,
-        description="Cars wanted at some destinations only, one entry per destination (e.g. "
-        "'a car only in Paris', 'two SUVs in Rome'). No car is booked where none is listed.",
+        description="Cars wanted at some destinations only, one entry per city (e.g. "
+        "'a car only in Paris', 'two SUVs in Rome'). Only a city the trip stays in: where a "
+        "leg lands and the next leg leaves from, never the first origin or the last "
+        "destination. No car is booked where none is listed.",
     )
     hotels: list[HotelWish] = Field(
         default_factory=list,
         max_length=MAX_WISHES,
-        description="A hotel tier wanted at one destination, or no hotel there; every other "
-        "destination gets a hotel_tier hotel.",
+        description="A hotel tier wanted in one city the trip stays in (where a leg lands and "
+        "the next leaves from), or no hotel there; one entry per city; every other stay gets a "
+        "hotel_tier hotel.",
     )
     open_jaw: bool = Field(
         default=False,
@@ -226,11 +232,11 @@ class TripRequest(BaseModel):
                 "given: list every destination that needs a car in cars and leave car false, or "
                 "give car alone"
             )
-        for what, wishes in (("cars", self.cars), ("hotels", self.hotels)):
-            airports = [w.airport.upper() for w in wishes]
-            twice = sorted({a for a in airports if airports.count(a) > 1})
-            if twice:
-                raise ValueError(f"{what}: {', '.join(twice)} listed twice: one entry per place")
+        # Read lazily: `wishes` reads this module (and the airports, which do too).
+        from domains.travel.wishes import wishes_problem
+
+        if problem := wishes_problem(self):
+            raise ValueError(problem)
         return self
 
     @property

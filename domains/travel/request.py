@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from domains.travel.inventory import AIRPORTS
 from domains.travel.models import CarWish, HotelWish, Leg, TripRequest
 from domains.travel.services import existing_inventory
-from domains.travel.wishes import city_of
+from domains.travel.wishes import wishes_problem
 
 WINDOW_DAYS = 365
 
@@ -71,32 +71,15 @@ def check_trip(trip: TripRequest, window: tuple[date, date]) -> None:
                 f"{leg.date} is outside the inventory window {window[0]} to {window[1]}: "
                 "pick dates inside it"
             )
-    check_wishes(trip, known)
+    check_wishes(trip)
 
 
-def check_wishes(trip: TripRequest, known: set[str]) -> None:
+def check_wishes(trip: TripRequest) -> None:
     """Each car or hotel wish names a known airport of a city the trip stays in (lands in and
-    flies on from), once."""
-    stays = {city_of(leg.destination) for leg in trip.legs[:-1]}
-    for what, wishes in (("cars", trip.cars), ("hotels", trip.hotels)):
-        seen: set[str] = set()
-        for wish in wishes:
-            code = wish.airport.upper()
-            if code not in known:
-                raise TripInputError(
-                    f"{what}: unknown airport {wish.airport!r}: use the IATA code of an airport "
-                    "of the city, e.g. CDG for Paris (`orchestrator airports` lists them all)"
-                )
-            city = city_of(code)
-            if city not in stays:
-                where = ", ".join(sorted(stays)) or "nowhere: it has a single leg"
-                raise TripInputError(
-                    f"{what}: the trip does not stay in {city} ({code}); cars and hotels are "
-                    f"booked where it lands and flies on from: {where}"
-                )
-            if city in seen:
-                raise TripInputError(f"{what}: {city} is listed twice: one entry per city")
-            seen.add(city)
+    flies on from), once: `wishes.wishes_problem`, which `TripRequest`'s validator runs too;
+    checked again here for a request built without validation (`model_construct`)."""
+    if problem := wishes_problem(trip):
+        raise TripInputError(problem)
 
 
 def build_trip(

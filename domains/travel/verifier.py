@@ -13,10 +13,11 @@ never the planner's notes, and checks, with the same date rules the offline plan
 - a hotel room for every night between landing at a destination and leaving it (a flight that
   lands before 06:00 needs the night before too), with enough rooms for the travellers, except
   where a hotel wish says none is wanted;
-- a car where one is wanted (`domains.travel.wishes.car_need`: everywhere with `car`, else the
-  cities `cars` lists), from the landing day to the leaving day, with the number of cars asked
-  for, or else seats for every traveller; no car where none is wanted (one booked there is an
-  orphan);
+- a car where one is wanted (`domains.travel.wishes.car_need`: every city the trip stays in
+  with `car`, else the cities `cars` lists), from the landing day to the leaving day, with
+  exactly the number of cars asked for (more is as unmet as fewer), or else seats for every
+  traveller; of any class (the wished class is a preference); no car where none is wanted (one
+  booked there is an orphan);
 - the total of live bookings within the budget;
 - no live booking that is not part of the trip (an orphan: a replaced or stray item).
 Every sentence of the verdict is computed from what it read.
@@ -392,7 +393,12 @@ def _check_cars(
         if need.carries(cars, seats, trip.travelers):
             c.met.append(f"car in {city} {pick_up}..{drop_off}")
         elif need.count is not None:
-            c.unmet.append(f"car in {city}: {plural(cars, 'car')} booked, {need.count} asked for")
+            # The count is exact: more cars than asked are as wrong as fewer. The class is a
+            # preference only (the planner falls back to any class), so it is not checked.
+            at = "/".join(sorted({str(b["details"]["airport"]) for b in covering}))
+            c.unmet.append(
+                f"car in {city}: {plural(cars, 'car')} booked at {at}, {need.count} asked for"
+            )
         else:
             c.unmet.append(
                 f"car in {city}: {plural(seats, 'seat')} for {plural(trip.travelers, 'traveller')}"

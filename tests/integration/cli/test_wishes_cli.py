@@ -68,3 +68,21 @@ def test_a_bad_wish_is_one_line_and_writes_nothing(
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and says in lines[0], run.stderr
     assert sorted(p.name for p in data_dir.iterdir()) == before, "nothing written"
+
+
+def test_a_car_where_a_one_way_trip_ends_is_one_line_and_writes_nothing(
+    tmp_path: Path, inventory_template: Path
+) -> None:
+    """A one-way trip ends in Barcelona: it never stays there, so no car can be wished there."""
+    data_dir = _data_dir(tmp_path, inventory_template)
+    before = sorted(p.name for p in data_dir.iterdir())
+    run = cli(
+        "trip", "--from", "ORD", "--to", "BCN", "--depart", "+30", "--car-at", "BCN:1",
+        "--yes", "--data-dir", str(data_dir),
+    )  # fmt: skip
+    assert run.returncode == 2, run.stdout + run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), run.stderr
+    assert "the trip does not stay in Barcelona (BCN)" in lines[0], run.stderr
+    assert "it has a single leg, so it stays nowhere" in lines[0], run.stderr
+    assert sorted(p.name for p in data_dir.iterdir()) == before, "nothing written"

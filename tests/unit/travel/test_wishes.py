@@ -30,7 +30,13 @@ from domains.travel.models import (
 )
 from domains.travel.request import TripInputError, build_trip, check_trip
 from domains.travel.verifier import CITY_OF, verdict_of
-from domains.travel.wishes import car_need, cars_wanted, hotel_tier
+from domains.travel.wishes import (
+    car_booking_problem,
+    car_need,
+    cars_wanted,
+    hotel_tier,
+    stay_cities,
+)
 from domains.travel.workers.book import BookInput
 from domains.travel.workers.cancel import CancelInput
 from domains.travel.workers.search_common import MAX_OFFSET
@@ -65,20 +71,138 @@ def test_a_car_everywhere_and_cars_somewhere_are_one_clear_error() -> None:
 def test_wishes_name_a_known_city_the_trip_stays_in_once() -> None:
     check_trip(paris_rome(cars=[CarWish(airport="ORY")]), WINDOW)  # any airport of the city
 
-    cases = {
-        "unknown airport 'XXX'": paris_rome(cars=[CarWish(airport="XXX")]),
-        "the trip does not stay in San Francisco (SFO)": paris_rome(
-            hotels=[HotelWish(airport="SFO", tier=5)]
-        ),
-        "cars: Paris is listed twice": paris_rome(
-            cars=[CarWish(airport="CDG"), CarWish(airport="ORY")]
-        ),
+    cases: dict[str, dict[str, Any]] = {
+        "unknown airport 'XXX'": {"cars": [CarWish(airport="XXX")]},
+        "the trip does not stay in San Francisco (SFO)": {
+            "hotels": [HotelWish(airport="SFO", tier=5)]
+        },
+        "cars: CDG and ORY are both in Paris: one entry per city": {
+            "cars": [CarWish(airport="CDG"), CarWish(airport="ORY")]
+        },
+        "cars: FCO listed twice": {
+            "cars": [CarWish(airport="FCO"), CarWish(airport="FCO", count=2)]
+        },
     }
-    for message, request in cases.items():
-        with pytest.raises(TripInputError, match=message.replace("(", r"\(").replace(")", r"\)")):
-            check_trip(request, WINDOW)
-    with pytest.raises(ValidationError, match="FCO listed twice"):
-        paris_rome(cars=[CarWish(airport="FCO"), CarWish(airport="FCO", count=2)])
+    for message, fields in cases.items():
+        pattern = message.replace("(", r"\(").replace(")", r"\)")
+        # Refused by the request's own validator (the Python API, the LLM's answer) ...
+        with pytest.raises(ValidationError, match=pattern):
+            paris_rome(**fields)
+        # ... and by `check_trip`, even for a request built without validation.
+        unchecked = TripRequest.model_construct(**{**paris_rome().__dict__, **fields})
+        with pytest.raises(TripInputError, match=pattern):
+            check_trip(unchecked, WINDOW)
+
+
+ORD_BCN = Leg(origin="ORD", destination="BCN", date=D)
+BCN_ORD = Leg(origin="BCN", destination="ORD", date=D + timedelta(days=4))
+
+
+@pytest.mark.parametrize(
+    ("legs", "airport", "city", "stays"),
+    [
+        # One way: the destination is where it ends, not a stay; nor the origin.
+        ([ORD_BCN], "BCN", "Barcelona", "it has a single leg, so it stays nowhere"),
+        ([ORD_BCN], "ORD", "Chicago", "it has a single leg, so it stays nowhere"),
+        # A connection's hub (ORD->CDG->BCN) is never between two legs.
+        ([ORD_BCN], "CDG", "Paris", "it has a single leg, so it stays nowhere"),
+        ([ORD_BCN, BCN_ORD], "CDG", "Paris", "it stays in Barcelona only"),
+        # The last stop of a multi-city one-way trip.
+        (
+            [
+                Leg(origin="SFO", destination="JFK", date=D),
+                ORD_BCN.model_copy(update={"origin": "JFK", "date": D + timedelta(days=2)}),
+            ],
+            "BCN",
+            "Barcelona",
+            "it stays in New York only",
+        ),
+    ],
+)
+def test_a_wish_where_the_trip_does_not_stay_is_refused_everywhere(
+    legs: list[Leg], airport: str, city: str, stays: str
+) -> None:
+    for fields in (
+        {"cars": [CarWish(airport=airport, count=1)]},
+        {"hotels": [HotelWish(airport=airport, tier=5)]},
+    ):
+        with pytest.raises(ValidationError, match=f"does not stay in {city}") as refused:
+            TripRequest(legs=legs, **fields)
+        assert stays in str(refused.value)
+        with pytest.raises(TripInputError, match=f"does not stay in {city}"):
+            build_trip(
+                legs=legs,
+                travelers=1,
+                budget=None,
+                cabin="economy",
+                hotel_tier=3,
+                car=False,
+                car_class="compact",
+                window=WINDOW,
+                **fields,  # type: ignore[arg-type]
+            )
+    # A car everywhere is a car where it stays: never at the end, the start or a hub.
+    everywhere = TripRequest(legs=legs, car=True)
+    assert car_need(everywhere, city) is None
+    problem = car_booking_problem(everywhere, airport, "compact", 1)
+    assert problem.startswith(f"no car is wanted in {city}: the trip does not stay there"), problem
+    assert stays in problem
+
+
+def test_a_car_booking_is_checked_against_the_cities_the_trip_stays_in() -> None:
+    round_trip = TripRequest(legs=[ORD_BCN, BCN_ORD], cars=[CarWish(airport="BCN", count=1)])
+
+    assert car_booking_problem(round_trip, "BCN", "compact", 1) == ""
+    assert car_booking_problem(round_trip, "BCN", "suv", 2) == (
+        "2 suv cars at BCN; 1 asked for there"
+    )
+    assert "the trip does not stay there" in car_booking_problem(round_trip, "CDG", "compact", 1)
+    assert "the trip does not stay there" in car_booking_problem(round_trip, "ORD", "compact", 1)
+    assert stay_cities(round_trip) == ["Barcelona"]
+
+
+def test_two_airports_of_one_city_are_one_wish() -> None:
+    legs = [
+        Leg(origin="SFO", destination="JFK", date=D),
+        Leg(origin="JFK", destination="SFO", date=D + timedelta(days=3)),
+    ]
+    with pytest.raises(ValidationError, match="cars: JFK and LGA are both in New York"):
+        TripRequest(
+            legs=legs, cars=[CarWish(airport="JFK", count=1), CarWish(airport="LGA", count=3)]
+        )
+    with pytest.raises(ValidationError, match="hotels: EWR and JFK are both in New York"):
+        TripRequest(legs=legs, hotels=[HotelWish(airport="EWR"), HotelWish(airport="JFK", tier=2)])
+    with pytest.raises(TripInputError, match="cars: JFK and LGA are both in New York"):
+        build_trip(
+            legs=legs,
+            travelers=1,
+            budget=None,
+            cabin="economy",
+            hotel_tier=3,
+            car=False,
+            car_class="compact",
+            window=WINDOW,
+            cars=[CarWish(airport="JFK", count=1), CarWish(airport="LGA", count=3)],
+        )
+
+
+def test_a_car_count_is_exact_and_its_class_a_preference() -> None:
+    request = trip(
+        ("SFO", "JFK", D),
+        ("JFK", "SFO", D + timedelta(days=3)),
+        travelers=2,
+        cars=[CarWish(airport="JFK", car_class="suv", count=2)],
+    )
+
+    five = verdict_of(request, _ledger(request, {"New York": ("suv", 5)}))
+    other_class = verdict_of(request, _ledger(request, {"New York": ("compact", 2)}))
+
+    assert five.status == "partial"
+    assert five.unmet == ["car in New York: 5 cars booked at JFK, 2 asked for"]
+    assert other_class.status == "completed", other_class.reason
+    # The planner's check says the same: more than the count is refused.
+    assert car_booking_problem(request, "JFK", "suv", 5) == "5 suv cars at JFK; 2 asked for there"
+    assert car_booking_problem(request, "LGA", "compact", 2) == ""
 
 
 def test_build_trip_takes_the_wishes() -> None:
@@ -233,6 +357,7 @@ def test_a_car_wished_in_one_city_is_needed_there_and_nowhere_else(
     cars = count if count is not None else -(-request.travelers // 7)
     asked = _ledger(request, {wished: ("suv", cars)})
     others = [c for c in {CITY_OF[leg.destination] for leg in request.legs[:-1]} if c != wished]
+    airport = request.cars[0].airport
 
     done = verdict_of(request, asked)
     missing = verdict_of(request, [b for b in asked if b.kind != "car"])
@@ -249,11 +374,20 @@ def test_a_car_wished_in_one_city_is_needed_there_and_nowhere_else(
     if too_few is not None:
         assert too_few.status == "partial"
         expected = (
-            f"car in {wished}: {cars - 1} car{'s' if cars > 2 else ''} booked, {count} asked for"
+            f"car in {wished}: {cars - 1} car{'s' if cars > 2 else ''} booked at {airport}, "
+            f"{count} asked for"
             if count is not None
             else f"car in {wished}: {7 * (cars - 1)} seats for {request.travelers} travellers"
         )
         assert expected in too_few.unmet, too_few.unmet
+    if count is not None:
+        # The count is exact: one car more is unmet, wherever the stay is.
+        too_many = verdict_of(request, _ledger(request, {wished: ("suv", count + 1)}))
+        assert too_many.status == "partial"
+        assert all(
+            u == f"car in {wished}: {count + 1} cars booked at {airport}, {count} asked for"
+            for u in too_many.unmet
+        ), too_many.unmet
     if others:
         assert elsewhere.status == "partial"
         assert all("is not part of the trip" in u for u in elsewhere.unmet), elsewhere.unmet
