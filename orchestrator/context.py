@@ -121,7 +121,9 @@ class Context:
     max_rounds: int = _capped(30, 100)
     """Orchestrator rounds before the run ends `partial`."""
     max_tasks: int = _capped(500, 1000)
-    """Tasks a run may create in total; a plan update beyond this is rejected."""
+    """Tasks a run may create in total; a plan update beyond this is rejected. Counted per run:
+    a delegated sub-run gets a share of what is left as its own `max_tasks`, but the tasks it
+    creates are not charged back to its parent."""
     max_parallel: int = _capped(16, 32)
     """Worker tasks running at once (LangGraph `max_concurrency`)."""
     deadline_s: float = _capped(600.0, 3600.0)

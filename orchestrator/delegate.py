@@ -22,7 +22,7 @@ from orchestrator.domain import Domain
 from orchestrator.metering import unmetered
 from orchestrator.workers import TaskFailed, WorkerCall, WorkerSpec
 
-SUB_RUN_KEYS = ("status", "reason", "claim", "answer", "usage", "first_round")
+SUB_RUN_KEYS = ("status", "reason", "claim", "answer", "usage", "first_round", "round")
 """What the worker reads of its sub-run's final state."""
 
 

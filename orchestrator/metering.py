@@ -20,6 +20,7 @@ crash of the process.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
@@ -125,15 +126,17 @@ class Meter(BaseCallbackHandler):
                 row[3] = (row[3] or 0.0) + cost
 
     def charge(self, usage: Iterable[Mapping[str, Any]], role: str = SUB_RUN) -> None:
-        """Adds usage records measured elsewhere (a sub-run's), summed per model."""
-        for entry in usage:
+        """Adds usage records measured elsewhere (a sub-run's), summed per model.
+
+        Raises `ValueError` (and adds nothing) when a record is not valid (`checked_usage`)."""
+        for entry in checked_usage(usage):
             self.add(
                 role,
-                str(entry.get("model") or UNKNOWN_MODEL),
-                int(entry.get("calls", 1)),
-                int(entry["prompt_tokens"]),
-                int(entry["completion_tokens"]),
-                entry.get("cost_usd"),
+                entry.get("model") or UNKNOWN_MODEL,
+                entry.get("calls", 1),
+                entry["prompt_tokens"],
+                entry["completion_tokens"],
+                entry["cost_usd"],
             )
 
     def usage(self, payload: Mapping[str, Any]) -> list[Usage]:
@@ -157,6 +160,73 @@ class Meter(BaseCallbackHandler):
             )
             for (role, model), (calls, prompt, completion, cost) in rows
         ]
+
+
+USAGE_LIMIT = 10**12
+"""The most tokens, calls or US dollars one usage record measured elsewhere may report."""
+
+
+def checked_usage(usage: Iterable[Mapping[str, Any]]) -> list[Usage]:
+    """`usage`, records measured elsewhere (a sub-run's, perhaps a remote server's), each one
+    checked: tokens whole numbers from 0 to `USAGE_LIMIT`, `calls` (1 when absent) from 1 to it,
+    `cost_usd` None or a finite number from 0 to it, `round` (0 when absent) a whole number from
+    0, `model` a string when present. Spending is only ever added: nothing negative, nothing
+    absurd, nothing that is not a number.
+
+    Raises `ValueError`, naming the first record that is not valid and what is wrong with it."""
+    if isinstance(usage, str | bytes | Mapping):
+        raise ValueError(f"usage is a {type(usage).__name__}, not a list of records")
+    try:
+        entries = list(usage)
+    except TypeError:
+        raise ValueError(f"usage is a {type(usage).__name__}, not a list of records") from None
+    return [_checked(i, entry) for i, entry in enumerate(entries)]
+
+
+def _whole(entry: Mapping[str, Any], key: str, low: int, default: int | None = None) -> int:
+    value = entry.get(key, default)
+    if value is None and default is None:
+        raise ValueError(f"no {key}")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{key} is {value!r}, not a whole number")
+    if not low <= value <= USAGE_LIMIT:
+        raise ValueError(f"{key} is {value}, not between {low} and {USAGE_LIMIT}")
+    return value
+
+
+def _checked(index: int, entry: Any) -> Usage:
+    try:
+        if not isinstance(entry, Mapping):
+            raise ValueError(f"a {type(entry).__name__}, not a record")
+        prompt = _whole(entry, "prompt_tokens", 0)
+        completion = _whole(entry, "completion_tokens", 0)
+        calls = _whole(entry, "calls", 1, default=1)
+        round_no = _whole(entry, "round", 0, default=0)
+        if "cost_usd" not in entry:
+            raise ValueError("no cost_usd")
+        cost = entry["cost_usd"]
+        if cost is not None:
+            if isinstance(cost, bool) or not isinstance(cost, int | float):
+                raise ValueError(f"cost_usd is {cost!r}, not a number")
+            if not (math.isfinite(cost) and 0 <= cost <= USAGE_LIMIT):
+                raise ValueError(f"cost_usd is {cost}, not between 0 and {USAGE_LIMIT}")
+            cost = float(cost)
+        model = entry.get("model")
+        if model is not None and not isinstance(model, str):
+            raise ValueError(f"model is {model!r}, not a string")
+    except ValueError as exc:
+        raise ValueError(f"record {index}: {exc}") from None
+    checked = Usage(
+        round=round_no,
+        role=str(entry.get("role") or SUB_RUN),
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        cost_usd=cost,
+        calls=calls,
+    )
+    if model is not None:
+        checked["model"] = model
+    return checked
 
 
 def metering(meter: Meter) -> Meter:

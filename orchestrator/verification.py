@@ -19,6 +19,16 @@ from typing import Any, Protocol
 from orchestrator.context import Context
 from state import FinalStatus, Task, TaskResult
 
+PLANNED_BEFORE_RESULTS = "planned before the results: "
+"""Begins the reason of a finish the planner wrote before the tasks it waited for had run (the
+LLM planner's held finish, `orchestrator.llm.planner.settle_deferred`): its words stay visible
+in the claim, but a verifier computes the run's reason rather than repeat them."""
+
+
+def said_after_results(reason: str) -> str:
+    """`reason`, or "" when it was written before the results (`PLANNED_BEFORE_RESULTS`)."""
+    return "" if reason.startswith(PLANNED_BEFORE_RESULTS) else reason
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -93,7 +103,9 @@ class BoardVerifier:
     """A verifier for domains that know no requirements of their own (e.g. the synthetic one).
 
     It can only lower a claim: `completed` needs at least one task done and nothing left
-    pending or running; with nothing done the run `failed`. Otherwise the claim stands.
+    pending or running; with nothing done the run `failed`. Otherwise the claim stands, with its
+    reason unless that was written before the results (`PLANNED_BEFORE_RESULTS`): then the
+    reason is computed from the board.
     """
 
     async def verify(self, view: VerificationView) -> Verdict:
@@ -101,6 +113,7 @@ class BoardVerifier:
         done = statuses.count("done")
         open_ = sum(1 for s in statuses if s in ("pending", "running"))
         claim = view.claim or Claim(status="completed", reason="")
+        said = said_after_results(claim.reason)
         unmet: list[str] = []
         if done == 0:
             unmet.append("no task was done")
@@ -109,12 +122,12 @@ class BoardVerifier:
         facts = {"done": done, "open": open_}
         if claim.status == "completed" and not unmet:
             noun = "task" if done == 1 else "tasks"
-            reason = claim.reason or f"{done} {noun} done"
+            reason = said or f"{done} {noun} done"
             return Verdict(status="completed", reason=reason, facts=facts)
         lowest: FinalStatus = "failed" if done == 0 else "partial"
         if _RANK[claim.status] <= _RANK[lowest]:
             # The claim is already as low as the board allows: its explanation stands.
-            reason = claim.reason or "; ".join(unmet)
+            reason = said or "; ".join(unmet) or claim.reason
             return Verdict(status=claim.status, reason=reason, unmet=unmet, facts=facts)
         return Verdict(status=lowest, reason="; ".join(unmet), unmet=unmet, facts=facts)
 

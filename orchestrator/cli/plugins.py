@@ -66,14 +66,22 @@ def load() -> list[DomainCommands]:
                 f"{DOMAINS_ENV} names {name}, which cannot be imported ({exc}): fix the module "
                 f"path or put its folder on PYTHONPATH"
             ) from None
+        except Exception as exc:  # a syntax error, or an error the module raises on import
+            raise PluginError(f"{DOMAINS_ENV}: {name} fails on import: {_one_line(exc)}") from None
         add = getattr(module, "add_commands", None)
         if not callable(add):
             raise PluginError(f"{DOMAINS_ENV} names {name}, which has no add_commands(sub)")
+        try:
+            examples = tuple(str(line) for line in getattr(module, "EXAMPLES", ()))
+        except TypeError:
+            raise PluginError(
+                f"{DOMAINS_ENV} names {name}, whose EXAMPLES is not a list of lines"
+            ) from None
         found.append(
             DomainCommands(
                 module=name,
                 add_commands=add,
-                examples=tuple(getattr(module, "EXAMPLES", ())),
+                examples=examples,
                 domain=getattr(module, "DOMAIN", None),
                 graph=getattr(module, "GRAPH", None),
             )
@@ -82,7 +90,8 @@ def load() -> list[DomainCommands]:
 
 
 def add_all(sub: argparse._SubParsersAction[Any], plugins: list[DomainCommands]) -> None:
-    """Every plugin's commands; two plugins that claim one command name are a `PluginError`."""
+    """Every plugin's commands; two plugins that claim one command name, or an `add_commands`
+    that raises, are a `PluginError`."""
     for plugin in plugins:
         try:
             plugin.add_commands(sub)
@@ -90,6 +99,16 @@ def add_all(sub: argparse._SubParsersAction[Any], plugins: list[DomainCommands])
             raise PluginError(
                 f"{DOMAINS_ENV}: {plugin.module} cannot add its commands: {exc}"
             ) from None
+        except Exception as exc:  # a bug in the domain's add_commands
+            raise PluginError(
+                f"{DOMAINS_ENV}: {plugin.module} cannot add its commands: {_one_line(exc)}"
+            ) from None
+
+
+def _one_line(exc: Exception) -> str:
+    """`<error type>: <message>`, the message on one line."""
+    message = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def resolve(target: str) -> Any:

@@ -13,7 +13,8 @@ What it answers goes through `PlanOutcome`:
   notes) and a domain's `PlanningGuide.review` (e.g. the travel budget) add to `errors` the
   same way;
 - a finish sent with new tasks is held in the notes until those tasks are done, then returned
-  without a model call (`settle_deferred`), which saves the last round's call; if one of them
+  without a model call (`settle_deferred`), which saves the last round's call, its reason
+  marked as written before the results (the verifier's computed reason stands); if one of them
   fails, the model is asked as usual and the held finish is dropped;
 - a transport failure that outlived the client's retries (repeated 5xx, timeouts) ends the run
   at once with `finish=failed` and the reason: the client has already retried with backoff, so
@@ -33,6 +34,7 @@ from pydantic import BaseModel, ValidationError
 from orchestrator.llm import prompts
 from orchestrator.llm.models import ModelCallFailed, ModelUnavailable, open_chat_model
 from orchestrator.planning import Finish, PlanOutcome, PlanUpdate, PlanView
+from orchestrator.verification import PLANNED_BEFORE_RESULTS
 from state import Task, TaskResult, Usage
 
 
@@ -420,10 +422,11 @@ def defer_finish(view: PlanView, update: PlanUpdate) -> PlanUpdate:
 def settle_deferred(view: PlanView) -> PlanUpdate | None:
     """What a held finish decides without a model call, or None to ask the model.
 
-    Once every task it came with is done, the finish itself. While some of them are still to
-    run and can (their dependencies done), an update that changes nothing: the run goes on.
-    When one failed, was cancelled or cannot run, the model is asked, with the board showing
-    why; the held finish is dropped then (`defer_finish`)."""
+    Once every task it came with is done, the finish itself, its reason marked as written before
+    the results (`PLANNED_BEFORE_RESULTS`: a verifier computes the run's own). While some of
+    them are still to run and can (their dependencies done), an update that changes nothing:
+    the run goes on. When one failed, was cancelled or cannot run, the model is asked, with the
+    board showing why; the held finish is dropped then (`defer_finish`)."""
     held = view.notes.get(FINISH_WHEN_DONE)
     if not isinstance(held, Mapping) or view.feedback:
         return None
@@ -436,6 +439,12 @@ def settle_deferred(view: PlanView) -> PlanUpdate | None:
         return None
     waiting = [t for t in tasks if t is not None and t["status"] != "done"]
     if not waiting:
+        # Its reason was written before these tasks ran: kept as the claim, marked so, and the
+        # verifier computes the run's reason from what they did.
+        if not finish.reason.startswith(PLANNED_BEFORE_RESULTS):
+            finish = finish.model_copy(
+                update={"reason": f"{PLANNED_BEFORE_RESULTS}{finish.reason}"}
+            )
         return PlanUpdate(finish=finish, notes=own_notes(view.notes))
     for task in waiting:
         deps = [view.tasks.get(d) for d in task["depends_on"]]

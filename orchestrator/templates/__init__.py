@@ -10,6 +10,7 @@ all passes at once: `pytest <path>/<name>/tests` (run from `<path>`, or anywhere
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
 import json
 import keyword
@@ -25,7 +26,7 @@ class SkeletonError(ValueError):
     """The name is not a valid package name, or the target is taken."""
 
 
-def _check(name: str) -> None:
+def _check(name: str, path: Path) -> None:
     if not (name.isidentifier() and name.islower() and not keyword.iskeyword(name)):
         raise SkeletonError(
             f"{name!r} cannot name a Python package: use lower-case letters, digits and _"
@@ -40,6 +41,17 @@ def _check(name: str) -> None:
         raise SkeletonError(
             f"{name!r} is already a module ({found.origin}), which the new package would hide: "
             "pick another name"
+        )
+    target = path / name
+    try:
+        beside = importlib.machinery.PathFinder.find_spec(name, [str(path)])
+    except (ImportError, ValueError):
+        beside = None
+    origin = beside.origin if beside is not None else None
+    if origin is not None and Path(origin).parent != target:  # not the package's own __init__
+        raise SkeletonError(
+            f"{name!r} is already a module in {path} ({origin}), which the new package would "
+            "hide: pick another name"
         )
 
 
@@ -63,9 +75,11 @@ def _copy(source: Any, target: Path, name: str, written: list[Path]) -> None:
 def write_domain_skeleton(path: str | Path, name: str) -> list[Path]:
     """Writes the domain package `<path>/<name>/`; returns the files written.
 
-    Refuses a name that cannot be a package, and a target folder that exists and is not empty.
+    Refuses a name that cannot be a package, a name a module already has (on this process's
+    import path, or in `path`: `<path>/<name>.py` would be hidden by the package), and a target
+    folder that exists and is not empty.
     """
-    _check(name)
+    _check(name, Path(path))
     target = Path(path) / name
     if target.exists() and any(target.iterdir()):
         raise SkeletonError(f"{target} exists and is not empty")

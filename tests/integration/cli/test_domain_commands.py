@@ -140,3 +140,33 @@ def test_a_listed_module_that_cannot_be_used_is_one_error_line(
     assert done.returncode == 2 and done.stdout == ""
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
+
+
+BROKEN = {
+    "syntax_cli": ("def add_commands(sub)\n", "syntax_cli fails on import: SyntaxError: "),
+    "raising_cli": (
+        "raise RuntimeError('no config\\nfound')\n",
+        "raising_cli fails on import: RuntimeError: no config found",
+    ),
+    "typo_cli": (
+        "def add_commands(sub):\n    sub.add_parser('x', nope=1)\n",
+        "typo_cli cannot add its commands: TypeError: ",
+    ),
+}
+
+
+@pytest.mark.parametrize("module", sorted(BROKEN))
+@pytest.mark.parametrize("args", [("--help",), ("runs",)])
+def test_a_broken_module_is_one_error_line_not_a_traceback(
+    naps: dict[str, str], tmp_path: Path, module: str, args: tuple[str, ...]
+) -> None:
+    source, message = BROKEN[module]
+    (tmp_path / f"{module}.py").write_text(source)
+
+    done = cli(*args, env={**naps, "ORCHESTRATOR_DOMAINS": module})
+
+    assert done.returncode == 2 and done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: ORCHESTRATOR_DOMAINS: ") and message in lines[0]
+    assert "Traceback" not in done.stderr

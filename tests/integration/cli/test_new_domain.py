@@ -108,3 +108,23 @@ def test_it_loads_no_engine(tmp_path: Path) -> None:
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("beside", ["mydom.py", "mydom/__init__.py"])
+def test_a_module_beside_the_new_package_in_dir_is_not_hidden(tmp_path: Path, beside: str) -> None:
+    src = tmp_path / "src"
+    (src / beside).parent.mkdir(parents=True, exist_ok=True)
+    (src / beside).write_text("VALUE = 1\n")
+    before = listing(tmp_path)
+
+    done = cli("new-domain", "mydom", "--dir", str(src), cwd=tmp_path)
+
+    assert done.returncode == 2 and done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    if beside == "mydom.py":
+        assert f"'mydom' is already a module in {src} ({src / beside})" in lines[0]
+        assert "which the new package would hide" in lines[0]
+    else:
+        assert "exists and is not empty" in lines[0]
+    assert listing(tmp_path) == before

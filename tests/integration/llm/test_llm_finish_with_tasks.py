@@ -1,5 +1,6 @@
-"""A finish sent with the last tasks: the run ends once they succeed, without another model call;
-if one fails, the planner is asked again and the held finish is dropped."""
+"""A finish sent with the last tasks: the run ends once they succeed, without another model call,
+with the verifier's reason (the planner's was written before the results); if one fails, the
+planner is asked again and the held finish is dropped."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from orchestrator.context import Context
 from orchestrator.llm.planner import FINISH_WHEN_DONE, settle_deferred
 from orchestrator.planning import NewTask, PlanView
 from orchestrator.testing.scripted_openai import ScriptedOpenAI
+from orchestrator.verification import PLANNED_BEFORE_RESULTS
 from state import Task, TaskStatus
 from tests.integration.llm.support import (
     add,
@@ -33,7 +35,14 @@ async def test_a_finish_with_the_last_tasks_ends_the_run_when_they_succeed(
 
     assert server.calls == 2, "no call to hear the finish again"
     assert server.left == 0 and not server.errors
-    assert values["status"] == "completed" and values["reason"] == "both slept"
+    assert values["status"] == "completed"
+    # "both slept" was written before r2-b ran: the verifier's reason, from the board, stands;
+    # the planner's words stay in the claim, marked as written before the results.
+    assert values["reason"] == "2 tasks done"
+    assert values["claim"] == {
+        "status": "completed",
+        "reason": f"{PLANNED_BEFORE_RESULTS}both slept",
+    }
     assert values["tasks"]["r2-b"]["status"] == "done", "the tasks ran before the run ended"
     assert values["notes"] == {"kept": 1}, "the held finish leaves no trace in the notes"
     assert "A finish sent with new tasks" in prompt_of(server.requests[0]), "the model is told"
@@ -90,7 +99,7 @@ def test_a_held_finish_waits_for_tasks_still_to_run_and_gives_way_to_a_blocked_o
     done = {"b": task("b", "done"), "c": task("c", "done")}
     settled = settle_deferred(_view(done, {**held, "mine": 1}))
     assert settled is not None and settled.finish is not None
-    assert settled.finish.reason == "r" and settled.notes == {"mine": 1}
+    assert settled.finish.reason == f"{PLANNED_BEFORE_RESULTS}r" and settled.notes == {"mine": 1}
 
     blocked = {"b": task("b", "failed"), "c": task("c", "pending", ("b",))}
     assert settle_deferred(_view(blocked, held)) is None, "the model decides what now"
