@@ -22,8 +22,8 @@ from orchestrator.context import Context
 from orchestrator.domain import Domain
 from orchestrator.events import annotate_trace, emit
 from orchestrator.planning import Finish, PlanUpdate, PlanView
-from orchestrator.refs import resolve_for_dispatch
-from orchestrator.validation import Validated, validate_update
+from orchestrator.refs import has_refs, resolve_for_dispatch
+from orchestrator.validation import Validated, check_resolved, validate_update
 from orchestrator.verification import Claim, Verdict, refusal, view_for
 from state import FinalStatus, LogEntry, OrchestratorState, Task, Usage
 
@@ -343,12 +343,21 @@ class _Round:
         return None
 
     def _resolve(self, tasks: list[Task]) -> tuple[list[Task], dict[str, str]]:
-        """`tasks` with their references to done tasks resolved, and why a task's did not."""
+        """`tasks` with their references to done tasks resolved, and why a task's did not.
+
+        Inputs left with no reference are checked against the worker's schema and normalized
+        (defaults filled in) as ref-free inputs are at validation, so the board, an approval
+        and the payload hold what the worker will get; inputs that do not fit fail the task
+        like a reference that does not resolve. References still waiting for a lane
+        predecessor are resolved, and the inputs checked, when the task runs (`nodes.lanes`)."""
         results = self.state.get("results") or {}
         out: list[Task] = []
         unresolved: dict[str, str] = {}
         for task in tasks:
             inputs, error = resolve_for_dispatch(task, self.tasks, results)
+            if error is None and inputs is not task["inputs"] and not has_refs(inputs):
+                spec = self.domain.workers[task["worker"]]
+                inputs, error = check_resolved(spec, task["inputs"], inputs)
             if error is not None:
                 unresolved[task["id"]] = error
             elif inputs is not task["inputs"]:

@@ -11,8 +11,10 @@ is a list (`0`, `1`, ...), else it names a key. `ref("search-1", "results.0.url"
 
 - **Validation** (`check_refs`, from `orchestrator.validation`): a reference must be well formed
   and name a task in the task's own `depends_on`, so it has succeeded before the task runs. A
-  referenced field is exempt from the worker's input schema when the plan is checked; the
-  resolved inputs are checked when the task runs, as every task's are.
+  referenced field is exempt from the worker's input schema when the plan is checked (only
+  errors at or below the reference's own location); the resolved inputs are checked, and
+  normalized, once resolved (`orchestrator.validation.check_resolved`, at dispatch) or when the
+  task runs (in a lane), and a task whose resolved inputs do not fit fails without its worker.
 - **Resolution** (`resolve_refs`): when the task is dispatched, each reference is replaced by a
   copy of the value in the referenced task's latest successful output. The orchestrator resolves
   the references to tasks already done (`nodes.orchestrate`; the board then holds the values);
@@ -23,11 +25,19 @@ is a list (`0`, `1`, ...), else it names a key. `ref("search-1", "results.0.url"
 Any object with a `"$ref"` key is a reference: there is no escape for literal data of that shape.
 The search is bounded (`MAX_DEPTH`, `MAX_VALUES`): inputs deeper or larger than that are not
 searched past the bound, at validation and at resolution alike.
+
+What references may add to a task is bounded too: at most `MAX_REFS` references in one task's
+inputs (refused at validation, with the update's other errors), and at most `MAX_RESOLVED_CHARS`
+characters of JSON copied in by one resolution (the sizes of the values followed, summed: a
+reference repeated counts each time). Past that the task fails, without calling the worker and
+without the values being copied, with a `RefError` naming the limit. A task resolves at most
+twice (at dispatch, then in its lane), so its inputs gain at most twice that.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
@@ -44,6 +54,10 @@ MAX_VALUES = 10_000
 """Values (containers and scalars) searched for references in one task's inputs."""
 MAX_PATH_CHARS = 256
 MAX_PATH_SEGMENTS = 32
+MAX_REFS = 64
+"""References in one task's inputs."""
+MAX_RESOLVED_CHARS = 256_000
+"""Characters of JSON (`json.dumps`) that one resolution of a task's references may copy in."""
 
 Location = tuple[str | int, ...]
 """Where a value sits in a task's inputs: keys and list indexes from the top."""
@@ -162,6 +176,8 @@ def ref_locations(inputs: Any) -> list[Location]:
 def check_refs(inputs: Mapping[str, Any], depends_on: Collection[str]) -> list[str]:
     """Every problem with the references in a task's inputs, as sentences a planner can act on."""
     refs, problems = find_refs(inputs)
+    if len(refs) > MAX_REFS:
+        problems.append(_too_many(len(refs)))
     for found in refs:
         at = where_text(found.where)
         if not found.where:
@@ -175,6 +191,17 @@ def check_refs(inputs: Mapping[str, Any], depends_on: Collection[str]) -> list[s
                 f"depends_on: add {found.task!r} to depends_on"
             )
     return problems
+
+
+def _too_many(count: int) -> str:
+    return (
+        f"the inputs hold {count} references, over the limit of {MAX_REFS} (MAX_REFS): "
+        "refer to a list or object that holds the values instead of to each one"
+    )
+
+
+def _json_chars(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str))
 
 
 def _kind(value: Any) -> str:
@@ -222,12 +249,17 @@ def resolve_refs(
 
     `only`: resolve just the references to these tasks, leaving the others as they are. Returns
     `inputs` itself when nothing was replaced. Raises `RefError` for the first reference that
-    does not resolve, and for a malformed one.
+    does not resolve, for a malformed one, for more than `MAX_REFS` of them, and when the values
+    would copy more than `MAX_RESOLVED_CHARS` characters of JSON into the inputs.
     """
     refs, problems = find_refs(inputs)
     if problems:
         raise RefError(problems[0])
-    values: dict[Location, Any] = {}
+    if len(refs) > MAX_REFS:
+        raise RefError(_too_many(len(refs)))
+    followed: dict[Location, Any] = {}
+    sizes: dict[tuple[str, tuple[str, ...]], int] = {}  # a value repeated is measured once
+    total = 0
     for found in refs:
         if only is not None and found.task not in only:
             continue
@@ -237,7 +269,22 @@ def resolve_refs(
                 f"input {where_text(found.where)!r}: task {found.task!r} has no output to use "
                 "(it has not succeeded)"
             )
-        values[found.where] = copy.deepcopy(_follow(found, output))
+        value = _follow(found, output)
+        key = (found.task, found.path)
+        if key not in sizes:
+            sizes[key] = _json_chars(value)
+        total += sizes[key]
+        if total > MAX_RESOLVED_CHARS:
+            raise RefError(
+                f"input {where_text(found.where)!r}: the referenced values come to more than "
+                f"{MAX_RESOLVED_CHARS} characters of JSON (MAX_RESOLVED_CHARS), too much to "
+                f"copy into one task's inputs ({found.task!r}'s "
+                f"{'.'.join(found.path) or 'output'} alone is {sizes[key]}): refer to a smaller "
+                "part of the output (a longer path), or to fewer values"
+            )
+        followed[found.where] = value
+    # Copied only once the total is known to fit.
+    values = {where: copy.deepcopy(value) for where, value in followed.items()}
     if not values:
         return inputs
     if () in values:
@@ -245,21 +292,25 @@ def resolve_refs(
         if not isinstance(whole, dict):
             raise RefError(f"the inputs as a whole must be an object, not {_kind(whole)}")
         return whole
-    out: dict[str, Any] = _replaced(inputs, (), values)
+    above = {at[:n] for at in values for n in range(len(at))}
+    out: dict[str, Any] = _replaced(inputs, (), values, above)
     return out
 
 
-def _replaced(node: Any, where: Location, values: Mapping[Location, Any]) -> Any:
-    """`node` rebuilt with `values` at their locations; containers off their paths are shared."""
+def _replaced(
+    node: Any, where: Location, values: Mapping[Location, Any], above: Collection[Location]
+) -> Any:
+    """`node` rebuilt with `values` at their locations; containers off their paths are shared.
+
+    `above`: every location on the way to one of `values` (its proper prefixes)."""
     if where in values:
         return values[where]
-    depth = len(where)
-    if not any(at[:depth] == where for at in values):
+    if where not in above:
         return node
     if isinstance(node, Mapping):
-        return {k: _replaced(v, (*where, k), values) for k, v in node.items()}
+        return {k: _replaced(v, (*where, k), values, above) for k, v in node.items()}
     if isinstance(node, list):
-        return [_replaced(v, (*where, i), values) for i, v in enumerate(node)]
+        return [_replaced(v, (*where, i), values, above) for i, v in enumerate(node)]
     return node
 
 

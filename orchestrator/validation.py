@@ -16,8 +16,8 @@ from pydantic_core import ErrorDetails
 
 from orchestrator.context import Context
 from orchestrator.planning import NewTask, PlanUpdate
-from orchestrator.refs import Location, check_refs, ref_locations
-from orchestrator.workers import WorkerRegistry
+from orchestrator.refs import Location, check_refs, find_refs, ref_locations
+from orchestrator.workers import WorkerRegistry, WorkerSpec
 from state import Task
 
 
@@ -52,11 +52,52 @@ def _schema_error(errors: list[ErrorDetails]) -> str:
     return "; ".join(parts)
 
 
-def _under(loc: tuple[str | int, ...], where: Location) -> bool:
-    """Whether a schema error at `loc` is about the value at `where` (or inside it). Pydantic
-    puts a union member's name between the parts of a location, so `where` is a subsequence."""
-    rest = iter(loc)
-    return all(any(part == seen for seen in rest) for part in where)
+def _data_path(loc: tuple[str | int, ...], inputs: Any) -> Location:
+    """The part of a schema error's `loc` that is a path in `inputs`: pydantic puts segments of
+    its own into a location (a union member's name such as `str` or `list[int]`, a tagged
+    union's tag, `function-after[...]`), and those name no key or index in the data. A segment
+    is taken as data when it is a key (or an index) of the value reached so far."""
+    node = inputs
+    path: list[str | int] = []
+    for part in loc:
+        is_key = isinstance(node, Mapping) and isinstance(part, str) and part in node
+        is_index = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if not (is_key or is_index):
+            continue  # pydantic's own segment, or a key that is missing (the error's subject)
+        node = node[part]
+        path.append(part)
+    return tuple(path)
+
+
+def _under(loc: tuple[str | int, ...], where: Location, inputs: Any) -> bool:
+    """Whether a schema error at `loc` is about the value at `where` in `inputs` (or inside
+    it): `where` must be a prefix of the error's path in the data."""
+    return _data_path(loc, inputs)[: len(where)] == where
+
+
+def check_resolved(
+    spec: WorkerSpec[Any, Any], raw: Mapping[str, Any], resolved: Mapping[str, Any]
+) -> tuple[dict[str, Any], str | None]:
+    """A task's inputs once its references are resolved (`orchestrator.refs`), normalized by
+    its worker's schema as ref-free inputs are at validation; or why they do not fit, in one
+    line that names the input and the reference it came from (`raw`: the inputs as planned)."""
+    try:
+        return spec.input_model.model_validate(resolved).model_dump(mode="json"), None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "inputs"
+        source = ""
+        refs, _problems = find_refs(raw)
+        for found in refs:
+            if _under(err["loc"], found.where, resolved):
+                path = ".".join(found.path)
+                source = f" (from task {found.task!r}" + (f", path {path!r})" if path else ")")
+                break
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        return dict(resolved), (
+            f"the resolved inputs do not fit worker {spec.name!r}: input {where!r}{source}: "
+            f"{err['msg']}{more}"
+        )
 
 
 def _find_cycle(new: Mapping[str, NewTask]) -> list[str] | None:
@@ -140,7 +181,9 @@ def validate_update(
         try:
             inputs = spec.input_model.model_validate(new.inputs).model_dump(mode="json")
         except ValidationError as exc:
-            left = [e for e in exc.errors() if not any(_under(e["loc"], w) for w in refs_at)]
+            left = [
+                e for e in exc.errors() if not any(_under(e["loc"], w, new.inputs) for w in refs_at)
+            ]
             if left:
                 errors.append(
                     f"task {new.id!r}: inputs do not fit worker {new.worker!r}: "

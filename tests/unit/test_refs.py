@@ -16,13 +16,15 @@ from orchestrator.planning import NewTask, PlanUpdate
 from orchestrator.refs import (
     MAX_DEPTH,
     MAX_PATH_CHARS,
+    MAX_REFS,
+    MAX_RESOLVED_CHARS,
     check_refs,
     find_refs,
     resolve_for_dispatch,
     resolve_in_lane,
     resolve_refs,
 )
-from orchestrator.validation import validate_update
+from orchestrator.validation import check_resolved, validate_update
 from orchestrator.workers import WorkerCall, WorkerRegistry, WorkerSpec
 from state import Task, TaskResult, WorkerPayload
 
@@ -215,6 +217,116 @@ def test_validation_reports_a_reference_outside_depends_on_with_every_other_erro
     assert any("'b'" in e and "tries" in e for e in errors), errors  # not hidden by the ref
     assert not any("url" in e and "valid string" in e for e in errors), errors
     assert any("unknown worker 'nope'" in e for e in errors), errors
+
+
+class PairIn(BaseModel):
+    a: str
+    b: dict[str, int]
+
+
+PAIR = WorkerRegistry.of(
+    WorkerSpec(name="pair", description="", input_model=PairIn, output_model=FetchOut, run=_fetch)
+)
+
+
+def test_a_reference_excuses_only_errors_at_or_below_its_own_location() -> None:
+    # The ref at `a` must not excuse the error at `b.a`, which merely ends in the same key.
+    inputs = {"a": ref("s", "x"), "b": {"a": "not-an-int"}}
+    update = PlanUpdate(
+        add=[
+            NewTask(id="s", worker="fetch", inputs={"url": "u"}),
+            NewTask(id="p", worker="pair", inputs=inputs, depends_on=["s"]),
+        ]
+    )
+    workers = WorkerRegistry.of(*WORKERS.values(), *PAIR.values())
+    errors = validate_update(update, {}, workers, Context()).errors
+    assert len(errors) == 1, errors
+    assert "'p'" in errors[0] and "b.a: Input should be a valid integer" in errors[0], errors
+    assert "a: Input should be a valid string" not in errors[0].replace("b.a:", ""), errors
+
+
+class UnionIn(BaseModel):
+    pick: list[int] | str
+    deep: dict[str, PairIn] = {}
+
+
+def test_a_reference_inside_a_union_is_still_excused() -> None:
+    # Pydantic names the union member in the location: ('pick', 'list[int]', 1).
+    unions = WorkerRegistry.of(
+        WorkerSpec(name="u", description="", input_model=UnionIn, output_model=FetchOut, run=_fetch)
+    )
+    inputs = {"pick": [1, ref("s", "n")], "deep": {"k": {"a": ref("s", "t"), "b": {}}}}
+    update = PlanUpdate(add=[NewTask(id="u1", worker="u", inputs=inputs, depends_on=["s"])])
+    tasks = {"s": _task("s", {}, [], "done")}
+    errors = validate_update(update, tasks, unions, Context()).errors
+    # Only the str member's complaint about the whole list is left: it is not under the ref.
+    assert len(errors) == 1 and "pick.str: Input should be a valid string" in errors[0], errors
+    assert "list[int]" not in errors[0], errors
+
+
+def test_too_many_references_are_refused_at_validation_with_the_other_errors() -> None:
+    many = {"items": [ref("s", f"results.{n}") for n in range(MAX_REFS + 1)], "url": 3}
+    update = PlanUpdate(
+        add=[
+            NewTask(id="s", worker="fetch", inputs={"url": "u"}),
+            NewTask(id="b", worker="fetch", inputs=many, depends_on=["s"]),
+            NewTask(id="c", worker="nope", inputs={}),
+        ]
+    )
+    errors = validate_update(update, {}, WORKERS, Context()).errors
+    assert any(f"{MAX_REFS + 1} references, over the limit of {MAX_REFS}" in e for e in errors)
+    assert any("'b'" in e and "url: Input should be a valid string" in e for e in errors), errors
+    assert any("unknown worker 'nope'" in e for e in errors), errors
+    assert check_refs({"items": [ref("s")] * MAX_REFS}, ["s"]) == []
+    with pytest.raises(RefError, match="MAX_REFS"):
+        resolve_refs(many, {"s": SEARCH})
+
+
+def test_resolving_more_than_the_size_limit_fails_before_copying() -> None:
+    big = {"text": "x" * 1_000_000}
+    # 2000 references to a 1 MB output would be 2 GB: refused at once, with the limit named.
+    with pytest.raises(RefError) as caught:
+        resolve_refs({"items": [ref("s")] * 2000}, {"s": big})
+    assert "MAX_REFS" in str(caught.value)
+    for inputs in ({"items": [ref("s")] * 3}, {"text": ref("s", "text")}):
+        with pytest.raises(RefError) as caught:
+            resolve_refs(inputs, {"s": big})
+        message = str(caught.value)
+        assert f"more than {MAX_RESOLVED_CHARS} characters of JSON (MAX_RESOLVED_CHARS)" in message
+        assert len(message) < 500, message
+    # Repeats count each time: under the limit alone, over it together.
+    part = {"text": "y" * (MAX_RESOLVED_CHARS // 3)}
+    assert len(resolve_refs({"items": [ref("s")] * 2}, {"s": part})["items"]) == 2
+    with pytest.raises(RefError, match="MAX_RESOLVED_CHARS"):
+        resolve_refs({"items": [ref("s")] * 3}, {"s": part})
+    # At dispatch the error is the task's, and its inputs stay as planned.
+    tasks = {"s": _task("s", {}, [], "done"), "t": _task("t", {"v": ref("s")}, ["s"])}
+    inputs, error = resolve_for_dispatch(tasks["t"], tasks, {"s#1": _result("s", big)})
+    assert error is not None and "MAX_RESOLVED_CHARS" in error
+    assert inputs == {"v": ref("s")}
+
+
+def test_resolving_many_references_in_large_inputs_rebuilds_only_their_paths() -> None:
+    rows: list[Any] = [{"n": n} for n in range(5000)]
+    for n in range(0, 5000, 100):
+        rows[n] = {"n": ref("s", "results.0.rank")}
+    inputs = {"rows": rows, "other": {"kept": [1, 2]}}
+    out = resolve_refs(inputs, {"s": SEARCH})
+    assert [r["n"] for r in out["rows"]] == [1 if n % 100 == 0 else n for n in range(5000)]
+    assert out["other"] is inputs["other"]  # off every reference's path: shared, not copied
+    assert out["rows"][1] is rows[1]
+
+
+def test_resolved_inputs_are_checked_and_normalized_by_the_worker_schema() -> None:
+    spec = WORKERS["fetch"]
+    raw = {"url": ref("s", "results.0.rank")}
+    inputs, error = check_resolved(spec, raw, {"url": "https://a.example"})
+    assert error is None and inputs == {"url": "https://a.example", "tries": 1}
+    inputs, error = check_resolved(spec, raw, {"url": 1})
+    assert error == (
+        "the resolved inputs do not fit worker 'fetch': input 'url' (from task 's', path "
+        "'results.0.rank'): Input should be a valid string"
+    )
 
 
 # A JSON value, and a path into it that exists: resolution must agree with plain indexing.

@@ -22,6 +22,7 @@ from graph.builder import Graph, build_graph
 from orchestrator import ref
 from orchestrator.context import Context
 from orchestrator.planning import Finish, NewTask, PlanUpdate, PlanView
+from orchestrator.refs import MAX_RESOLVED_CHARS
 from orchestrator.testing.scripted_openai import ScriptedOpenAI
 from orchestrator.workers import WorkerCall, WorkerSpec
 from tests.integration.llm import support as llm
@@ -263,10 +264,101 @@ async def test_an_approval_shows_and_sends_the_resolved_values() -> None:
     (question,) = paused["__interrupt__"]
     (item,) = question.value["items"]
     assert item["inputs"]["payload"] == "https://otters.example/1"
+    # Checked against the worker's schema once resolved: the defaults are filled in, as for
+    # inputs planned without references, on the board as in the approval.
+    assert item["inputs"] == {
+        "ms": 0,
+        "payload": "https://otters.example/1",
+        "fail": False,
+        "crash_times": 0,
+    }
+    assert (await r.values())["tasks"]["c"]["inputs"] == item["inputs"]
     await r.graph.ainvoke(Command(resume="approve"), r.config, context=ask)
     values = await r.values()
     assert values["status"] == "completed", values["reason"]
     assert output_of(values, "c")["payload"] == "https://otters.example/1"
+
+
+async def test_a_side_effect_whose_resolved_input_does_not_fit_fails_without_approval() -> None:
+    commit = NewTask(
+        id="c",
+        worker=COMMIT,
+        inputs={"ms": 0, "payload": ref("s", "results")},  # a list, where a string is wanted
+        depends_on=["s"],
+    )
+
+    def script(view: PlanView) -> PlanUpdate:
+        if not view.tasks:
+            return PlanUpdate(add=chain()[:1])
+        if "c" not in view.tasks:
+            return PlanUpdate(add=[commit])
+        return PlanUpdate(finish=Finish(status="failed", reason="bad payload"))
+
+    r = make_run(script, side_effects=True)
+
+    out = await r.go(Context(approval="ask"))
+
+    assert "__interrupt__" not in out  # never put to the user
+    values = await r.values()
+    assert values["status"] == "failed", values["reason"]
+    c = values["tasks"]["c"]
+    expected = (
+        "the resolved inputs do not fit worker 'commit': input 'payload' (from task 's', path "
+        "'results'): Input should be a valid string"
+    )
+    assert c["status"] == "failed" and c["error"] == expected, c["error"]
+    assert c["inputs"] == commit.inputs  # the board keeps the inputs as planned
+    assert r.domain.call_log.calls("c") == 0  # the worker was never called
+    assert not any(e["kind"] == "approval" for e in values["log"])
+    seen = r.planner.views[-1].tasks["c"]
+    assert seen["status"] == "failed" and seen["error"] == expected
+
+
+async def test_references_past_the_limits_fail_clearly_and_copy_nothing() -> None:
+    big = "x" * (MAX_RESOLVED_CHARS + 1)
+    copies = NewTask(
+        id="copy",
+        worker="sleep",
+        inputs={"ms": 0, "payload": ref("big", "payload")},
+        depends_on=["big"],
+    )
+    many = NewTask(
+        id="many",
+        worker="sleep",
+        inputs={"ms": 0, "payload": [ref("big", "payload")] * 2000},
+        depends_on=["big"],
+    )
+
+    def script(view: PlanView) -> PlanUpdate:
+        if not view.tasks:
+            return PlanUpdate(
+                add=[NewTask(id="big", worker="sleep", inputs={"ms": 0, "payload": big})]
+            )
+        if "copy" not in view.tasks and not view.feedback:
+            return PlanUpdate(add=[many])  # refused whole: too many references
+        if "copy" not in view.tasks:
+            return PlanUpdate(add=[copies])
+        return PlanUpdate(finish=Finish(status="failed", reason="too big"))
+
+    r = make_run(script)
+
+    await r.go()
+
+    values = await r.values()
+    (refused,) = [v.feedback for v in r.planner.views if v.feedback]
+    assert any("2000 references, over the limit of 64 (MAX_REFS)" in e for e in refused), refused
+    assert "many" not in values["tasks"]
+    task = values["tasks"]["copy"]
+    assert task["status"] == "failed"
+    assert f"more than {MAX_RESOLVED_CHARS} characters of JSON (MAX_RESOLVED_CHARS)" in (
+        task["error"] or ""
+    ), task["error"]
+    assert task["inputs"] == copies.inputs  # nothing copied onto the board
+    result = values["results"][task["result_ref"]]
+    assert len(json.dumps(result)) < 2000  # nor into the result
+    assert r.domain.call_log.calls("copy") == 0
+    seen = r.planner.views[-1].tasks["copy"]
+    assert "MAX_RESOLVED_CHARS" in (seen["error"] or "")
 
 
 # The LLM planner: how many model calls a three-link chain costs.
