@@ -163,7 +163,7 @@ def test_the_bash_completion_completes() -> None:
     script = completion_script(build_parser(), "bash")
     probe = (
         f"{script}\nCOMP_WORDS=(orchestrator tr); COMP_CWORD=1; _orchestrator; "
-        'echo "${COMPREPLY[@]}"; COMP_WORDS=(orchestrator trip --hot); COMP_CWORD=2; '
+        'echo "${COMPREPLY[@]}"; COMP_WORDS=(orchestrator trip --hotel-t); COMP_CWORD=2; '
         '_orchestrator; echo "${COMPREPLY[@]}"'
     )
     done = subprocess.run([bash, "-c", probe], capture_output=True, text=True, check=True)
