@@ -24,7 +24,7 @@ from domains.travel.inventory import Inventory
 from graph.persistence import open_checkpointer
 
 BIN = Path(sys.executable).parent / "orchestrator"
-KILLS = 20
+KILLS = 12
 
 
 def _trip_args(inventory: Inventory, n: int) -> list[str]:
