@@ -44,6 +44,7 @@ from langchain_core.runnables import Runnable, RunnableConfig, ensure_config
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, Field, ValidationError, create_model
 
+from orchestrator.llm.usage import answers_usage, cost_usd
 from orchestrator.workers import TaskFailed, WorkerCall, WorkerSpec
 
 In = TypeVar("In", bound=BaseModel)
@@ -82,23 +83,14 @@ class UsageRecorder(BaseCallbackHandler):
         self._by_model: dict[str, list[int]] = {}
 
     def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
-        for generations in response.generations:
-            for generation in generations:
-                message = getattr(generation, "message", None)
-                meta = getattr(message, "usage_metadata", None)
-                if not meta:
-                    continue
-                metadata = getattr(message, "response_metadata", None) or {}
-                model = str(metadata.get("model_name") or metadata.get("model") or "unknown")
-                with self._lock:
-                    row = self._by_model.setdefault(model, [0, 0, 0])
-                    row[0] += 1
-                    row[1] += int(meta.get("input_tokens") or 0)
-                    row[2] += int(meta.get("output_tokens") or 0)
+        for model, prompt, completion in answers_usage(response):
+            with self._lock:
+                row = self._by_model.setdefault(model, [0, 0, 0])
+                row[0] += 1
+                row[1] += prompt
+                row[2] += completion
 
     def usage(self) -> list[TokenUsage]:
-        from orchestrator.llm.usage import cost_usd  # light: the price table only
-
         with self._lock:
             rows = sorted(self._by_model.items())
         return [

@@ -32,7 +32,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.outputs import LLMResult
 from langchain_core.tracers.context import register_configure_hook
 
-from orchestrator.llm.usage import cost_usd
+from orchestrator.llm.usage import answers_usage, cost_usd
 from state import Usage
 
 WORKER = "worker"
@@ -96,17 +96,8 @@ class Meter(BaseCallbackHandler):
         return True
 
     def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
-        for generations in response.generations:
-            for generation in generations:
-                message = getattr(generation, "message", None)
-                meta = getattr(message, "usage_metadata", None)
-                if not meta:
-                    continue
-                info = getattr(message, "response_metadata", None) or {}
-                model = str(info.get("model_name") or info.get("model") or UNKNOWN_MODEL)
-                prompt = int(meta.get("input_tokens") or 0)
-                completion = int(meta.get("output_tokens") or 0)
-                self.add(WORKER, model, 1, prompt, completion, cost_usd(model, prompt, completion))
+        for model, prompt, completion in answers_usage(response):
+            self.add(WORKER, model, 1, prompt, completion, cost_usd(model, prompt, completion))
 
     def add(
         self,

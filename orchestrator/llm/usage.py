@@ -11,7 +11,7 @@ None rather than a guess. Dated snapshots (`gpt-4o-mini-2024-07-18`) use their f
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,3 +135,17 @@ def usage_totals(usage: Iterable[Usage]) -> UsageTotals:
         cost_usd=None if cost is None else round(cost, 8),
         unpriced_calls=unpriced,
     )
+
+
+def answers_usage(response: Any) -> Iterator[tuple[str, int, int]]:
+    """(model, prompt tokens, completion tokens) of each chat model answer in an `LLMResult`
+    that reports its usage; the model is "unknown" when the answer does not name it."""
+    for generations in response.generations:
+        for generation in generations:
+            message = getattr(generation, "message", None)
+            meta = getattr(message, "usage_metadata", None)
+            if not meta:
+                continue
+            info = getattr(message, "response_metadata", None) or {}
+            model = str(info.get("model_name") or info.get("model") or "unknown")
+            yield model, int(meta.get("input_tokens") or 0), int(meta.get("output_tokens") or 0)
