@@ -6,11 +6,20 @@ stored in checkpoints as plain dicts and re-validated at node boundaries.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    computed_field,
+    model_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
+
+from domains.travel.policy import arrival, lands_early
 
 Cabin = Literal["economy", "premium", "business"]
 CarClass = Literal["economy", "compact", "midsize", "suv", "luxury"]
@@ -37,6 +46,26 @@ class FlightOption(BaseModel):
     price: float = Field(description="Price per traveller, USD.")
     seats_left: int
     red_eye: bool = Field(description="Lands between 00:00 and 06:00 local time.")
+
+    # Computed by the same rule the verifier checks (`policy.stay_dates`), so a stay or car
+    # search can take its dates from the flight it follows: `{"$ref": <flight search>,
+    # "path": "options.0.hotel_check_in"}` plans it in the same round as the flights.
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Check-in of a stay after this flight: the arrival date, or the day "
+        "before for a red-eye (the room is needed from the night before)."
+    )
+    @property
+    def hotel_check_in(self) -> str:
+        landing = {"arrive_local": self.arrive_local}
+        day = arrival(landing).date()
+        return (day - timedelta(days=1) if lands_early(landing) else day).isoformat()
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Pick-up date of a car at the arrival airport: the local arrival date."
+    )
+    @property
+    def car_pick_up(self) -> str:
+        return self.arrive_local[:10]
 
 
 class HotelOption(BaseModel):

@@ -50,7 +50,11 @@ TRAVEL_DATE_RULES = """\
 The verifier checks the bookings against these rules.
 - Times are local to each airport; an overnight flight lands the next day.
 - A stay, and a car at the arrival airport, run from a flight's arrival date to the next \
-flight's departure date: search them once the flights are chosen.
+flight's departure date. Each flight option holds its stay's check_in as hotel_check_in and its \
+car's pick_up as car_pick_up (not listed in the facts): add stay and car searches with the \
+flight searches, each depending on its flight search, with check_in {{"$ref": "<search id>", \
+"path": "options.0.hotel_check_in"}} (pick_up: car_pick_up), then book that search's first \
+flight, the cheapest; if you book another one, search its stay and car again.
 - Landing before {early_hour:02d}:00 (red_eye) needs the night before: {red_eye}.
 - A leg departs {min_connection} minutes or more after the previous one lands (in UTC); a \
 sibling airport or a day either side of the asked date is fine.
