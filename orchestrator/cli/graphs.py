@@ -70,7 +70,7 @@ def _import(target: str) -> Any:
             sys.modules[spec.name] = module
             spec.loader.exec_module(module)
         else:
-            module = importlib.import_module(where)
+            module = plugins.import_module(where)
     except (ImportError, OSError, SyntaxError) as exc:
         raise UserError(f"--graph {target!r}: cannot import {where}: {exc}") from None
     try:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import sys
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -48,6 +49,21 @@ class DomainCommands(NamedTuple):
     graph: str | None = None
 
 
+def import_module(name: str) -> Any:
+    """Imports `name` as `python -m` would find it: the current directory is searched too (a
+    console script's `sys.path` lacks it), after everything installed, so a local file never
+    hides an installed package."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        here = os.getcwd()
+        missing = (exc.name or "").split(".")[0]
+        if here in sys.path or "" in sys.path or missing != name.split(".")[0]:
+            raise
+        sys.path.append(here)
+        return importlib.import_module(name)
+
+
 def module_names() -> list[str]:
     """The CLI modules `$ORCHESTRATOR_DOMAINS` names, in order, without repeats."""
     raw = os.environ.get(DOMAINS_ENV)
@@ -60,7 +76,7 @@ def load() -> list[DomainCommands]:
     found = []
     for name in module_names():
         try:
-            module = importlib.import_module(name)
+            module = import_module(name)
         except ImportError as exc:
             raise PluginError(
                 f"{DOMAINS_ENV} names {name}, which cannot be imported ({exc}): fix the module "
@@ -114,7 +130,7 @@ def _one_line(exc: Exception) -> str:
 def resolve(target: str) -> Any:
     """The object `module:attr` names (a handler, a domain factory)."""
     where, _, attr = target.partition(":")
-    return getattr(importlib.import_module(where), attr)
+    return getattr(import_module(where), attr)
 
 
 def default_domain() -> DomainCommands | None:
