@@ -8,32 +8,57 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from orchestrator.context import Context
 from orchestrator.verification import Claim, Verdict
 from orchestrator.workers import WorkerRegistry
 from state import Answer, LogEntry, Task, TaskResult, Usage
 
+MAX_TASK_ID_CHARS = 80
+"""Task ids are names, not payloads: a longer one is refused (the board, the prompt and every
+error that names a task stay bounded)."""
+
+TaskId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TASK_ID_CHARS)]
+
+
+def _none_is_default(value: Any, default: Any) -> Any:
+    """A model's `null` for a list or text field means "none": the default, not an error."""
+    return default if value is None else value
+
 
 class NewTask(BaseModel):
     """A task the planner wants added to the board."""
 
+    # Unknown keys are refused, not dropped: "dependencies" for depends_on would otherwise run
+    # the task too early without a word.
+    model_config = ConfigDict(extra="forbid")
+
     # The descriptions are what the model reads about each field (the tool schema); the
     # planner's system prompt says how to plan, not what the fields are.
-    id: str = Field(description="New and unique, prefixed with the round: 'r2-hotel-1'.")
+    id: TaskId = Field(description="New and unique, prefixed with the round: 'r2-hotel-1'.")
     worker: str
     inputs: dict[str, Any] = Field(
         description="Arguments matching the worker's input schema. A value may be "
         '{"$ref": "<id in depends_on>", "path": "results.0.url"}: that part of the task\'s '
         "output, filled in when this task runs."
     )
-    depends_on: list[str] = Field(
+    depends_on: list[TaskId] = Field(
         default_factory=list, description="Ids of tasks (on the board or added now) to do first."
     )
     reason: str = Field(default="", description="Why, in a few words.")
+
+    @field_validator("depends_on", mode="before")
+    @classmethod
+    def _no_dependencies(cls, value: Any) -> Any:
+        return _none_is_default(value, [])
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _no_reason(cls, value: Any) -> Any:
+        return _none_is_default(value, "")
 
 
 class Finish(BaseModel):
@@ -46,11 +71,15 @@ class Finish(BaseModel):
 class PlanUpdate(BaseModel):
     """One round's change to the plan."""
 
+    model_config = ConfigDict(extra="forbid")
+
     add: list[NewTask] = Field(default_factory=list, description="Tasks to add.")
-    cancel: list[str] = Field(
+    cancel: list[TaskId] = Field(
         default_factory=list, description="Ids of pending or failed tasks to drop."
     )
-    retry: list[str] = Field(default_factory=list, description="Ids of failed tasks to run again.")
+    retry: list[TaskId] = Field(
+        default_factory=list, description="Ids of failed tasks to run again."
+    )
     decisions: list[str] = Field(
         default_factory=list, description="Why the plan changed, a sentence each."
     )
@@ -58,6 +87,11 @@ class PlanUpdate(BaseModel):
     notes: dict[str, Any] | None = Field(
         default=None, description="Kept for later rounds; omit to keep the last."
     )
+
+    @field_validator("add", "cancel", "retry", "decisions", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return _none_is_default(value, [])
 
     def is_empty(self) -> bool:
         return not (self.add or self.cancel or self.retry or self.finish)

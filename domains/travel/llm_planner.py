@@ -36,7 +36,7 @@ from domains.travel.policy import (
 from domains.travel.wishes import car_booking_problem, cars_wanted, counts_seats
 from domains.travel.workers.book import BookInput
 from domains.travel.workers.cancel import CancelInput
-from orchestrator.llm.planner import LLMPlanner, clip
+from orchestrator.llm.planner import NOT_SHOWN, LLMPlanner, clip
 from orchestrator.planning import NewTask, PlanUpdate, PlanView
 from orchestrator.refs import has_refs
 from state import Task, TaskResult
@@ -222,6 +222,25 @@ def taken_items(tasks: Mapping[str, Task], results: Mapping[str, TaskResult]) ->
     return taken
 
 
+def _held_items(view: PlanView, update: PlanUpdate) -> dict[str, str]:
+    """Option ids this run holds (a confirmed booking not being cancelled by `update`) or will
+    (a booking pending or running), each with the task that holds it."""
+    cancelling = {str(new.inputs.get("ref")) for new in update.add if new.worker == "cancel"}
+    live = booking_statuses(view.tasks, view.results)
+    held: dict[str, str] = {}
+    for task in view.tasks.values():
+        if task["worker"] != "book":
+            continue
+        output = _done_output(task, view.results)
+        if output is not None:
+            ref = str(output["ref"])
+            if live.get(ref) == "confirmed" and ref not in cancelling:
+                held[str(output["item_id"])] = f"task {task['id']}, booking {ref}"
+        elif task["status"] in ("pending", "running"):
+            held[str(task["inputs"].get("item_id"))] = f"task {task['id']}, not done yet"
+    return held
+
+
 def _live_car_seats(
     view: PlanView, index: Mapping[str, tuple[str, dict[str, Any]]], airport: str
 ) -> int:
@@ -262,9 +281,13 @@ class TravelGuide:
     def covered(self, facts: Mapping[str, Any]) -> list[str]:
         """The searches whose options the facts list: their board summaries would repeat them.
         A search that found nothing keeps its summary (sold out, or not served and via which
-        hubs)."""
+        hubs), and so does one whose options were left out in part to fit the prompt."""
         options = facts.get("bookable_options") or {}
-        return [task for task, o in options.items() if o["bookable"] or o.get("already_booked")]
+        return [
+            task
+            for task, o in options.items()
+            if (o["bookable"] or o.get("already_booked")) and not o.get("bookable" + NOT_SHOWN)
+        ]
 
     def facts(self, view: PlanView) -> dict[str, Any]:
         """What the planner needs to book, and only what applies: no money without a budget
@@ -346,6 +369,8 @@ class TravelGuide:
             for t in view.tasks.values()
             if t["worker"] == "book" and (out := _done_output(t, view.results))
         }
+        held = _held_items(view, update)
+        booked_here: dict[str, str] = {}
         for new in update.add:
             if new.worker in ("book", "cancel") and has_refs(new.inputs):
                 # What is booked or cancelled must be a literal the checks below (and the
@@ -390,6 +415,18 @@ class TravelGuide:
                 priced.append(new)
                 continue
             kind, option = found
+            if booking.item_id in held:
+                errors.append(
+                    f"task {new.id!r}: {booking.item_id!r} is already booked by this run "
+                    f"({held[booking.item_id]}); book another option, or cancel that booking "
+                    "first to change it"
+                )
+            if (other := booked_here.get(booking.item_id)) is not None:
+                errors.append(
+                    f"task {new.id!r}: {booking.item_id!r} is booked by task {other!r} of this "
+                    "update too; book it once, with the whole quantity"
+                )
+            booked_here.setdefault(booking.item_id, new.id)
             if kind != booking.kind:
                 errors.append(
                     f"task {new.id!r}: {booking.item_id!r} is a {kind}, not a {booking.kind}"

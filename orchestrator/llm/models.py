@@ -32,7 +32,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, get_args
 from urllib.parse import parse_qsl, unquote, urlencode, urlparse, urlsplit, urlunsplit
 from uuid import UUID
 
@@ -174,12 +174,36 @@ def describe_failure(exc: openai.OpenAIError, context: Context) -> str:
     return redact(text)[:400]
 
 
+def _fields_at(schema: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The field names of the model that holds `loc`'s last key (an unknown one), found by
+    following the path through nested models and lists of them; [] when it leads elsewhere."""
+    model: Any = schema
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue  # an index into a list of models: the same model
+        info = model.model_fields.get(part) if isinstance(part, str) else None
+        if info is None:
+            return []
+        nested = [
+            t
+            for t in (info.annotation, *get_args(info.annotation))
+            if isinstance(t, type) and issubclass(t, BaseModel)
+        ]
+        if not nested:
+            return []
+        model = nested[0]
+    return list(model.model_fields)
+
+
 def describe_parse_error(error: BaseException, schema: type[BaseModel]) -> str:
     if isinstance(error, ValidationError):
         parts = []
         for err in error.errors()[:6]:
             where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            parts.append(f"{where}: {err['msg']}")
+            message = err["msg"]
+            if err["type"] == "extra_forbidden" and (known := _fields_at(schema, err["loc"])):
+                message = f"not a field here; the fields are {', '.join(known)}"
+            parts.append(f"{where}: {message}")
         more = f" (and {error.error_count() - 6} more)" if error.error_count() > 6 else ""
         return f"the answer does not fit the {schema.__name__} schema: {'; '.join(parts)}{more}"
     return f"the answer could not be read as {schema.__name__}: {str(error)[:300]}"
@@ -314,10 +338,26 @@ class ChatModel:
             out: Any = await runnable.ainvoke(list(messages), _config_with(streamed))
         except openai.OpenAIError as exc:
             raise ModelCallFailed(describe_failure(exc, self.context)) from None
+        except ValidationError:
+            # The client could not even build the message: tool arguments that are JSON but
+            # not an object (a list around the update, a string, a number). Its usage is lost
+            # with it; the echo is what the stream carried, when it streamed.
+            error = (
+                f"the {schema.__name__} arguments must be one JSON object holding its fields, "
+                "not a list, a string or a number"
+            )
+            return StructuredAnswer(None, error, None, _clip_echo(streamed.arguments or ""))
         raw: AIMessage = out["raw"]
         usage = usage_of(raw, round_no=round_no, role=self.role, model=self.name)
         sent = _sent(raw)
         tool = schema.__name__
+        calls = len(raw.tool_calls) + len(raw.invalid_tool_calls)
+        if calls > 1:
+            error = (
+                f"the answer made {calls} tool calls; call {tool} exactly once, with every "
+                "task in its add list"
+            )
+            return StructuredAnswer(None, error, usage, sent)
         arguments = streamed.arguments
         if arguments is None and raw.invalid_tool_calls:
             arguments = str(raw.invalid_tool_calls[0].get("args") or "")
@@ -331,7 +371,11 @@ class ChatModel:
             )
         parsed = out["parsed"]
         if not isinstance(parsed, dict):
-            error = f"the answer did not call the {tool} tool; answer by calling it exactly once"
+            error = (
+                f"the {tool} arguments must be one JSON object holding its fields"
+                if calls
+                else f"the answer did not call the {tool} tool; answer by calling it exactly once"
+            )
             return StructuredAnswer(None, error, usage, sent)
         try:
             value = schema.model_validate(parsed)

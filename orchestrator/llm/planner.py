@@ -91,6 +91,36 @@ def to_json(value: Any) -> str:
     return text.replace("`", "\\u0060")
 
 
+NOT_SHOWN = "_not_shown"
+"""Suffix of the key `fit_json` adds beside a list it shortened: `bookable_not_shown: 2`."""
+
+
+def fit_json(value: Mapping[str, Any], limit: int) -> dict[str, Any]:
+    """`value` with list entries left out, the last ones of the longest list first, until its
+    JSON fits in `limit` characters. Each shortened list's dict says how many it left out
+    (`<key>_not_shown`), so the model knows there is more and a guide knows what it did not
+    show; the JSON is never cut mid-way. Lists under lists are not shortened."""
+    fitted: dict[str, Any] = json.loads(json.dumps(dict(value), default=str))
+    while len(to_json(fitted)) > limit:
+        lists = list(_lists_in(fitted))
+        if not lists:
+            break
+        holder, key = max(lists, key=lambda found: len(to_json(found[0][found[1]])))
+        holder[key].pop()
+        holder[key + NOT_SHOWN] = int(holder.get(key + NOT_SHOWN, 0)) + 1
+    return fitted
+
+
+def _lists_in(node: Any) -> Iterable[tuple[dict[str, Any], str]]:
+    """(dict, key) of every non-empty list value held by a dict, at any depth."""
+    if isinstance(node, dict):
+        for key, item in node.items():
+            if isinstance(item, list) and item:
+                yield node, key
+            elif isinstance(item, dict):
+                yield from _lists_in(item)
+
+
 def tokens_used(usage: Iterable[Usage]) -> int:
     return sum(u["prompt_tokens"] + u["completion_tokens"] for u in usage)
 
@@ -497,6 +527,9 @@ class LLMPlanner:
             reason = f"token budget spent: {spent} of {ctx.token_budget} (Context.token_budget)"
             return PlanOutcome(PlanUpdate(finish=Finish(status="partial", reason=reason)))
         facts = self.guide.facts(view) if self.guide else None
+        if facts:
+            # Whole entries are left out to fit, so what is shown parses and says what it lacks.
+            facts = fit_json(facts, self.limits.facts_chars)
         covered = getattr(self.guide, "covered", None)
         messages = plan_messages(
             view,
