@@ -520,7 +520,8 @@ class LLMPlanner:
         attempt = self._next_attempt(view)
         if (settled := settle_deferred(view)) is not None:
             # The model said how this ends when it added the last tasks: no call to hear it again.
-            self._previous = to_json(settled.model_dump(include={"finish"}, exclude_none=True))
+            # If the verifier refuses it, the re-ask shows the answer the model did send (kept
+            # in `_previous`), not the settled finish, whose reason the planner prefixed.
             return PlanOutcome(settled)
         spent = tokens_used(view.usage)
         if ctx.token_budget is not None and spent >= ctx.token_budget:
