@@ -122,8 +122,12 @@ def _wishes(model: type[W], given: list[dict[str, Any]]) -> list[W]:
         try:
             wishes.append(model.model_validate(wish))
         except ValidationError as exc:
-            message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
-            raise TripInputError(f"{wish['airport']}: {message}") from None
+            error = exc.errors()[0]
+            message = str(error["msg"]).removeprefix("Value error, ")
+            field = ".".join(str(p) for p in error["loc"])
+            flag = "--car-at" if model is CarWish else "--hotel-at"
+            named = f" {field}" if field else ""
+            raise TripInputError(f"{flag} {wish['airport']}{named}: {message}") from None
     return wishes
 
 

@@ -184,6 +184,11 @@ class HotelWish(BaseModel):
     )
 
 
+MAX_BUDGET = 10_000_000.0
+"""The largest budget a request may give, USD: far above any trip the inventory sells (nine
+travellers, eight legs in business class and luxury hotels), and small enough to print."""
+
+
 class TripRequest(BaseModel):
     """The structured trip the offline CLI fills and the LLM extracts from free text."""
 
@@ -192,7 +197,11 @@ class TripRequest(BaseModel):
     )
     travelers: int = Field(default=1, ge=1, le=9)
     budget: float | None = Field(
-        default=None, ge=0, allow_inf_nan=False, description="Total budget in USD (finite)."
+        default=None,
+        ge=0,
+        le=MAX_BUDGET,
+        allow_inf_nan=False,
+        description="Total budget in USD, or null for none.",
     )
     cabin: Cabin = "economy"
     hotel_tier: int = Field(default=3, ge=1, le=5, description="Preferred hotel stars.")
@@ -276,7 +285,6 @@ class TripRequest(BaseModel):
     def goal(self) -> str:
         route = " -> ".join([self.legs[0].origin, *[leg.destination for leg in self.legs]])
         budget = f", budget ${self.budget:,.0f}" if self.budget is not None else ""
-        return (
-            f"Book a trip {route} from {self.legs[0].date} to {self.legs[-1].date} for "
-            f"{self.travelers} traveller(s){budget}"
-        )
+        first, last = self.legs[0].date, self.legs[-1].date
+        when = f"on {first}" if first == last else f"from {first} to {last}"
+        return f"Book a trip {route} {when} for {self.travelers} traveller(s){budget}"
