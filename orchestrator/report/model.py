@@ -159,6 +159,9 @@ class RunReport:
     log: tuple[dict[str, Any], ...] = field(default=())
     cost: CostBreakdown | None = None
     """The usage per task, per worker and per round."""
+    planner_said: str = ""
+    """The planner's own reason when its claim differs from the verdict (`status`/`reason`
+    are the verifier's), e.g. "over budget: the cheapest plan costs $2,584"."""
 
     def task(self, task_id: str) -> TaskNode:
         return next(t for t in self.tasks if t.id == task_id)
@@ -246,7 +249,14 @@ def build_report(
         usage=usage_totals(usage),
         log=tuple(log),
         cost=cost_breakdown(usage),
+        planner_said=_planner_said(values),
     )
+
+
+def _planner_said(values: Mapping[str, Any]) -> str:
+    claim = values.get("claim")
+    said = str(claim.get("reason") or "") if isinstance(claim, Mapping) else ""
+    return said if said and said != values.get("reason") else ""
 
 
 def _with(attempt: Attempt, *, critical: bool) -> Attempt:

@@ -60,6 +60,9 @@ def header(report: RunReport) -> RenderableType:
     lines = [title, Text(f"Goal: {report.goal}")]
     if report.reason:
         lines.append(Text(f"Why:  {report.reason}"))
+    if report.planner_said:
+        # Attributed: the status and "Why" above are the verifier's verdict.
+        lines.append(Text(f"The planner said: {report.planner_said}"))
     return Group(*lines)
 
 
