@@ -270,7 +270,7 @@ class _Round:
                     f"{self.trip.legs[i].date}, even a day either side or from other airports",
                 )
                 return
-            self._widen_leg(i)
+            self._widen_leg(i, self._why_none_fits(options, previous))
             return
         if all(s["choice"] is not None for s in legs):
             self.notes["phase"] = "stays"
@@ -416,7 +416,19 @@ class _Round:
             f"{_money(first['price'] + second['price'])} per traveller ({rule})"
         )
 
-    def _widen_leg(self, i: int) -> None:
+    def _why_none_fits(self, options: list[dict[str, Any]], previous: dict[str, Any] | None) -> str:
+        """Why no searched flight can be the leg's: the seats, or the connection after the
+        previous leg lands (a full flight and a flight too early call for the same widening,
+        but the traveller should read which it was)."""
+        seated = [o for o in options if o["seats_left"] >= self.trip.travelers]
+        if seated and previous is not None:
+            return (
+                f"no flight with seats leaves {_hm(MIN_CONNECTION)} or more after the previous "
+                f"leg lands ({previous['arrive_local'][:16]} local)"
+            )
+        return f"no seats for {self.trip.travelers}" if options else "no seats"
+
+    def _widen_leg(self, i: int, why_not: str = "") -> None:
         leg = self.trip.legs[i]
         state = self.notes["legs"][i]
         state["widened"] = True
@@ -435,9 +447,10 @@ class _Round:
         for origin, destination, day, why in tries:
             state["searches"].append(self._flight_search(i, origin, destination, day, why))
         route = f"{leg.origin}->{leg.destination}"
-        why = f"{route} is not served" if unserved else f"no seats {route}"
+        why = "the route is not served" if unserved else why_not or "no seats"
         self.decisions.append(
-            f"leg {i + 1}: {why} on {leg.date}; searching " + ", ".join(t[3] for t in tries)
+            f"leg {i + 1}: {route} on {leg.date}: {why}; searching "
+            + ", ".join(t[3] for t in tries)
         )
 
     # -- phase 2: stays and cars -------------------------------------------------------------

@@ -7,6 +7,7 @@ inventory that results.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -117,7 +118,7 @@ async def test_a_leg_with_no_seats_is_searched_a_day_either_side_and_at_other_ai
         "JFK",
     )
     assert moved
-    assert any("no seats SFO->JFK" in d for d in decisions(values))
+    assert any(re.search(r"SFO->JFK on \S+: no seats;", d) for d in decisions(values))
 
 
 async def test_over_budget_switches_to_cheaper_hotels_and_stays_within_budget(
@@ -270,3 +271,21 @@ def _hotel_of(values: dict[str, object]) -> tuple[str, str, str, str]:
     item_id = tasks["book-hotel-1"]["inputs"]["item_id"]
     hotel_id, check_in, check_out, rooms = item_id.split(":")
     return hotel_id, check_in, check_out, rooms
+
+
+async def test_a_leg_too_early_to_connect_says_so_not_no_seats(
+    data_dir: Path, inventory: Inventory
+) -> None:
+    """LAX->SYD lands two days later by the calendar: a return asked for the next day has seats
+    but none leaves after the landing, and the decision says that, not "no seats"."""
+    out = day(inventory, 30)
+    values = (
+        await run_trip(
+            data_dir,
+            trip(("LAX", "SYD", out), ("SYD", "LAX", out + timedelta(days=1))),
+        )
+    ).values
+    assert values["status"] == "completed", values["reason"]
+    said = [d for d in decisions(values) if d.startswith("leg 2: SYD->LAX on ")]
+    assert said and "no flight with seats leaves 1 h 30 min or more after" in said[0], said
+    assert "no seats" not in said[0]
