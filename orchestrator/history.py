@@ -6,16 +6,24 @@ Shared by the CLI (`orchestrator history`, `orchestrator fork`) and Python calle
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass
+import json
+import typing
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import START
 from langgraph.types import StateSnapshot
+from pydantic import BaseModel, ValidationError
 
 from graph.builder import Graph
 from graph.history_saver import delta_channels_of, fast_history
+from orchestrator.board import result_key
+from state import FinalStatus, LogEntry
+
+FINAL_STATUSES = frozenset(typing.get_args(FinalStatus))
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,15 @@ class Fork:
 
     config: RunnableConfig
     start: dict[str, Any] | None
+    checkpoint_id: str = ""
+    """The checkpoint whose state the new thread holds: the one asked for, or, when the request
+    changed, the one before the round that planned side effects still waiting there."""
+    replanned: list[str] = field(default_factory=list)
+    """Side-effecting tasks waiting at the asked-for checkpoint (an approval, or dispatched and
+    not yet carried out) that were planned under the old request: the new thread does not hold
+    them, its planner plans again under the new request from the checkpoint before them."""
+    goal: str = ""
+    """The new thread's goal (rewritten when the request changed)."""
 
 
 class UnknownCheckpoint(LookupError):
@@ -111,6 +128,113 @@ def _as_node(snapshot: StateSnapshot, worker_names: list[str]) -> str:
     return "orchestrate"
 
 
+def side_effect_workers(graph: Graph) -> frozenset[str]:
+    """The workers whose tasks change the world: the ones the graph's `approve` node routes to
+    (a domain's `side_effects` workers; `build_graph` adds `approve` only when it has some)."""
+    builder: Any = getattr(graph, "builder", None)
+    branches = (getattr(builder, "branches", None) or {}).get("approve") or {}
+    ends = (n for b in branches.values() for n in (getattr(b, "ends", None) or {}).values())
+    return frozenset(n for n in ends if n != "orchestrate")
+
+
+def waiting_side_effects(values: Mapping[str, Any], effectful: frozenset[str]) -> list[str]:
+    """The side-effecting tasks planned in `values` and not carried out yet: pending (waiting
+    for an approval, or for what they depend on), or dispatched with no result so far. None
+    once the run has finished: a finished run carries nothing out."""
+    if values.get("status") in FINAL_STATUSES:
+        return []
+    results = values.get("results") or {}
+    return [
+        task_id
+        for task_id, task in (values.get("tasks") or {}).items()
+        if task.get("worker") in effectful
+        and (
+            task.get("status") == "pending"
+            or (
+                task.get("status") == "running"
+                and result_key(task_id, int(task.get("attempts", 0))) not in results
+            )
+        )
+    ]
+
+
+async def _before_side_effects(
+    graph: Graph, thread_id: str, snapshot: StateSnapshot, effectful: frozenset[str]
+) -> StateSnapshot:
+    """The newest checkpoint before `snapshot` with no side effect waiting: the state the
+    planner read in the round that planned the ones waiting at `snapshot`."""
+    before: RunnableConfig = snapshot.config
+    config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
+    async for earlier in with_fast_history(graph).aget_state_history(config, before=before):
+        if earlier.values and not waiting_side_effects(earlier.values, effectful):
+            if "orchestrate" in earlier.next and earlier.values.get("goal") is not None:
+                return earlier
+            break
+    raise UnknownCheckpoint(
+        f"checkpoint {snapshot.config['configurable']['checkpoint_id']!r} holds side effects "
+        "planned under the old request and no earlier checkpoint to re-plan them from: fork "
+        "from an earlier one (`orchestrator history " + thread_id + "`)"
+    )
+
+
+def _request_model(graph: Graph) -> type[BaseModel] | None:
+    """The domain's request model, when its input schema types `request` as a pydantic model
+    with a `goal()` method (travel's `TripRequest`): the goal in words follows from it."""
+    schema = getattr(getattr(graph, "builder", None), "input_schema", None)
+    try:
+        hint = typing.get_type_hints(schema).get("request") if schema is not None else None
+    except (NameError, TypeError):  # annotations it cannot resolve: no model to build with
+        return None
+    for candidate in (hint, *typing.get_args(hint)):
+        if (
+            isinstance(candidate, type)
+            and issubclass(candidate, BaseModel)
+            and callable(getattr(candidate, "goal", None))
+        ):
+            return candidate
+    return None
+
+
+def _changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """Each field `new` changes, e.g. `budget 12000 (was 6000)`."""
+
+    def shown(value: Any) -> str:
+        return json.dumps(value, default=str)
+
+    return [
+        f"{key} {shown(new[key])} (was {shown(old.get(key))})"
+        for key in new
+        if old.get(key) != new[key]
+    ]
+
+
+def changed_goal(
+    goal: str,
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    model: type[BaseModel] | None = None,
+) -> str:
+    """The goal in words after the request changed from `old` to `new`.
+
+    With a request `model` whose `goal()` wrote (part of) `goal`, that part is written again
+    from the new request. Otherwise the goal keeps its words and says what changed, so no
+    reader (a person, an LLM planner) takes an old budget in it for the one that holds.
+    """
+    if model is not None:
+        try:
+            before = str(model.model_validate(dict(old)).goal())  # type: ignore[attr-defined]
+            after = str(model.model_validate(dict(new)).goal())  # type: ignore[attr-defined]
+        except ValidationError:
+            pass
+        else:
+            if before and before in goal:
+                return goal.replace(before, after, 1)
+    changes = _changes(old, new)
+    if not changes:
+        return goal
+    return f"{goal} [request changed when forked: {', '.join(changes)}]"
+
+
 async def fork(
     graph: Graph,
     thread_id: str,
@@ -118,11 +242,19 @@ async def fork(
     new_thread_id: str,
     *,
     request_changes: dict[str, Any] | None = None,
+    goal: str | None = None,
 ) -> Fork:
     """Copies the state at `checkpoint_id` into `new_thread_id`, ready to continue from there.
 
     The original thread is not touched. `request_changes` (e.g. `{"budget": 3000}`) edits the
-    structured request first, which is how a run is re-planned under different constraints.
+    structured request first, which is how a run is re-planned under different constraints:
+
+    - side effects planned under the old request and not carried out at `checkpoint_id` (a
+      pending approval, or bookings dispatched there) are never carried out by the new thread:
+      it starts from the checkpoint before the round that planned them, so the planner plans
+      that round again under the new request (`Fork.checkpoint_id`, `Fork.replanned`);
+    - the goal in words follows the new request (`changed_goal`), unless `goal` is given;
+    - the log records the change, so decisions made under the old request read as such.
     """
     at: RunnableConfig = {"configurable": {"thread_id": thread_id, "checkpoint_id": checkpoint_id}}
     snapshot = await graph.aget_state(at)
@@ -135,17 +267,50 @@ async def fork(
         raise UnknownCheckpoint(
             f"checkpoint {checkpoint_id!r} is the end of the run; fork from an earlier one"
         )
+    old_request = dict(snapshot.values.get("request") or {})
+    new_request = {**old_request, **(request_changes or {})}
+    changed = new_request != old_request
+    replanned: list[str] = []
+    if changed:
+        effectful = side_effect_workers(graph)
+        replanned = waiting_side_effects(snapshot.values, effectful)
+        if replanned:
+            snapshot = await _before_side_effects(graph, thread_id, snapshot, effectful)
     values = copy.deepcopy(dict(snapshot.values))
-    if request_changes:
-        values["request"] = {**(values.get("request") or {}), **request_changes}
+    if changed:
+        values["request"] = new_request
+        values["goal"] = goal or changed_goal(
+            str(values.get("goal") or ""), old_request, new_request, _request_model(graph)
+        )
+    elif goal:
+        values["goal"] = goal
+    copied = str(snapshot.config["configurable"]["checkpoint_id"])
     target: RunnableConfig = {"configurable": {"thread_id": new_thread_id}}
     if START in snapshot.next:
         # Forking the input itself: start the new thread from the same (edited) input.
-        return Fork(target, {"goal": values["goal"], "request": values.get("request")})
+        start = {"goal": values["goal"], "request": values.get("request")}
+        return Fork(target, start, copied, replanned, str(values["goal"]))
+    if changed:
+        what = ", ".join(_changes(old_request, new_request))
+        message = f"forked from {thread_id} at checkpoint {checkpoint_id}: request changed: {what}"
+        data: dict[str, Any] = {
+            "forked_from": {"thread_id": thread_id, "checkpoint_id": checkpoint_id},
+            "request_changes": {k: v for k, v in new_request.items() if old_request.get(k) != v},
+        }
+        if replanned:
+            message += (
+                f"; {', '.join(replanned)}, planned under the old request and not carried out, "
+                f"are planned again under the new one from checkpoint {copied}"
+            )
+            data.update(replanned=replanned, replanned_from=copied)
+        values["log"] = [
+            *(values.get("log") or []),
+            LogEntry(round=int(values.get("round", 0)), kind="info", message=message, data=data),
+        ]
     workers = [
         n
         for n in graph.nodes
         if n not in ("orchestrate", "approve", "synthesize") and not n.startswith("__")
     ]
     written = await graph.aupdate_state(target, values, as_node=_as_node(snapshot, workers))
-    return Fork(written, None)
+    return Fork(written, None, copied, replanned, str(values["goal"]))

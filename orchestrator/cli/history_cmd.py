@@ -97,6 +97,15 @@ async def fork_run(args: argparse.Namespace) -> int:
         except UnknownCheckpoint as exc:
             raise UserError(str(exc)) from None
         print(f"forked {args.thread_id}@{at} -> {new_thread}", file=sys.stderr)
+        if branch.replanned:
+            # The old plan's side effects are never carried out under the new request.
+            print(
+                f"not carried out: {', '.join(branch.replanned)} (planned under the old "
+                f"request); re-planning under the new one from checkpoint {branch.checkpoint_id}",
+                file=sys.stderr,
+            )
+        if changes:
+            print(f"goal: {branch.goal}", file=sys.stderr)
         with progress_view(json_output=args.json) as on_event:
             outcome = await drive(
                 graph,
