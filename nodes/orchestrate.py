@@ -6,6 +6,7 @@ the reasons, and a guard that trips ends the run through `synthesize` with an ho
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Mapping
@@ -138,7 +139,7 @@ class _Round:
         claimed = ""
         for _attempt in range(self.ctx.plan_attempts):
             view = PlanView(
-                goal=self.state["goal"],
+                goal=str(self.state.get("goal") or ""),
                 request=self.state.get("request"),
                 tasks=self.tasks,
                 results=self.state.get("results") or {},
@@ -366,6 +367,25 @@ class _Round:
         return out, unresolved
 
 
+MAX_GOAL_CHARS = 20_000
+"""A goal is a sentence or a page, not a payload: a longer one is refused before planning."""
+
+
+async def _input_problem(domain: Domain, state: OrchestratorState, ctx: Context) -> str | None:
+    """Why a new run's input cannot be planned: no goal, or the domain's request check."""
+    goal = state.get("goal")
+    if not isinstance(goal, str) or not goal.strip():
+        return (
+            "the input has no goal: send {'goal': '<what to do, in words>', 'request': {...}} "
+            "(the domain's structured request, if it has one)"
+        )
+    if len(goal) > MAX_GOAL_CHARS:
+        return f"the goal is {len(goal):,} characters long; at most {MAX_GOAL_CHARS:,} are read"
+    if domain.check_request is None:
+        return None
+    return await asyncio.to_thread(domain.check_request, state.get("request"), ctx)
+
+
 def make_orchestrate(domain: Domain) -> StateNode:
     async def orchestrate(state: OrchestratorState, runtime: Runtime[Context]) -> dict[str, Any]:
         ctx = runtime.context or Context()
@@ -411,8 +431,13 @@ def make_orchestrate(domain: Domain) -> StateNode:
             this.update["run_id"] = uuid.uuid4().hex[:16]
 
         verdict = _guard(ctx, number - first_round + 1, idle, run_usage, busy)
+        problem = await _input_problem(domain, state, ctx) if fresh and verdict is None else None
         if verdict is not None:
             this.log.append(LogEntry(round=number, kind="guard", message=verdict.reason))
+        elif problem is not None:
+            # Refused before anything is planned or done: the same check the CLI makes.
+            this.log.append(LogEntry(round=number, kind="rejected", message=problem))
+            verdict = Finish(status="failed", reason=problem)
         else:
             verdict = await this.plan(run_usage)
         if verdict is None:

@@ -52,7 +52,7 @@ def make_synthesize(domain: Domain) -> StateNode:
                 )
             )
         view = SynthesisView(
-            goal=state["goal"],
+            goal=str(state.get("goal") or ""),
             request=state.get("request"),
             tasks=state.get("tasks") or {},
             results=state.get("results") or {},

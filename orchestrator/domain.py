@@ -63,6 +63,12 @@ class Domain:
     """The graph's input schema: a TypedDict with `InputState`'s keys whose `request` describes
     this domain's structured request. Only its JSON schema differs (Studio's input form); values
     still arrive as plain JSON and the planner validates them."""
+    check_request: Callable[[Mapping[str, Any] | None, Context], str | None] | None = None
+    """Why a run's structured request cannot be planned (an unknown airport, a date outside the
+    bookable window), or None: checked once, before a run's first round plans, so a bad
+    request from the server or Python ends the run `failed` with that one line and nothing
+    done, as the CLI refuses it before starting. Blocking (it may read the domain's storage):
+    the orchestrator runs it in a worker thread. None: the planner judges the request."""
     check_thread: ThreadCheck | None = None
     """Checks a thread's records against the domain's own storage before the CLI shows or
     resumes it (blocking: the CLI runs it in a worker thread). Travel's refuses a thread whose

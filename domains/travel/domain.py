@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import NotRequired
+from typing import Any, NotRequired
 
-from pydantic import ConfigDict, with_config
+from pydantic import ConfigDict, ValidationError, with_config
 from typing_extensions import TypedDict
 
 from domains.travel.approval import describe_bookings
@@ -13,11 +14,12 @@ from domains.travel.inventory import AIRPORTS
 from domains.travel.itinerary import ItinerarySynthesizer
 from domains.travel.models import TripRequest
 from domains.travel.planner import TravelRulesPlanner
+from domains.travel.request import TripInputError, check_trip, inventory_window
 from domains.travel.services import check_thread_storage
 from domains.travel.verifier import TripVerifier
 from domains.travel.workers import travel_workers
 from orchestrator.context import Context
-from orchestrator.domain import Domain
+from orchestrator.domain import Domain, StorageUnavailable
 from orchestrator.llm.config import use_llm_planner, use_llm_synthesizer
 from orchestrator.planning import Planner, Synthesizer
 
@@ -69,6 +71,25 @@ def travel_synthesizer(context: Context) -> Synthesizer:
     return LLMSynthesizer(itinerary) if use_llm_synthesizer(context) else itinerary
 
 
+def check_trip_request(request: Mapping[str, Any] | None, context: Context) -> str | None:
+    """What the CLI checks before a trip, for every run (the server, Python): a well-formed
+    request, known airports, dates bookable from today on; one line, or None."""
+    try:
+        trip = TripRequest.model_validate(request or {})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        return f"no valid trip request: {where + ': ' if where else ''}{message}"
+    try:
+        check_trip(trip, inventory_window(context.data_dir))
+    except TripInputError as exc:
+        return str(exc)
+    except StorageUnavailable as exc:
+        return str(exc)
+    return None
+
+
 def travel_domain() -> Domain:
     return Domain(
         name="travel",
@@ -79,5 +100,6 @@ def travel_domain() -> Domain:
         describe_approval=describe_bookings,
         verifier=lambda _context: TripVerifier(),
         input_schema=TripInput,
+        check_request=check_trip_request,
         check_thread=check_thread_storage,
     )
