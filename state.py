@@ -64,6 +64,9 @@ class TaskResult(TypedDict):
     attempt: int
     started_at: float
     ended_at: float
+    inputs: NotRequired[dict[str, Any]]
+    """The inputs the attempt ran with, when references were filled in as it started (a lane
+    task): the board's task takes them, so it shows the values used, not the references."""
 
 
 class LogEntry(TypedDict):
@@ -342,6 +345,9 @@ class WorkerPayload(TypedDict):
     ref_error: NotRequired[str]
     """Why a reference in the inputs to another task's output did not resolve
     (`orchestrator.refs`): the worker is not called, the task fails with this error."""
+    resolved: NotRequired[bool]
+    """Its references were filled in when it ran, in a lane (`orchestrator.refs`): its result
+    carries the inputs it ran with, for the board."""
 
 
 class LanePayload(TypedDict):

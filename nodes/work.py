@@ -90,6 +90,8 @@ def _result(
         started_at=started,
         ended_at=time.time(),
     )
+    if payload.get("resolved"):
+        result["inputs"] = payload["inputs"]
     emit(
         get_stream_writer(),
         "task_done" if ok else "task_failed",

@@ -81,6 +81,9 @@ def fold_results(
             "ended_at": result["ended_at"],
             "error": result["error"],
         }
+        if "inputs" in result:
+            # References filled in as the task ran (a lane): the board shows the values used.
+            changed[task["id"]]["inputs"] = result["inputs"]
     return changed
 
 

@@ -354,6 +354,7 @@ def resolve_in_lane(
     out = payload.copy()
     try:
         out["inputs"] = resolve_refs(payload["inputs"], outputs, only=after)
+        out["resolved"] = True
     except RefError as exc:
         out["ref_error"] = str(exc)
     return out

@@ -114,6 +114,9 @@ async def test_a_round_trip_with_a_red_eye_is_searched_and_booked_in_two_model_c
     found = {t: values["results"][values["tasks"][t]["result_ref"]]["output"] for t in _STAYS}
     assert {o["check_in"] for o in found["r1-hotel"]["options"]} == {check_in.isoformat()}
     assert {o["pick_up"] for o in found["r1-car"]["options"]} == {out.car_pick_up}
+    # The board shows the dates the searches ran with, not the references.
+    assert values["tasks"]["r1-hotel"]["inputs"]["check_in"] == check_in.isoformat()
+    assert values["tasks"]["r1-car"]["inputs"]["pick_up"] == out.car_pick_up
     assert out.car_pick_up == out.arrive_local[:10]
     booked = {b.kind: b for b in inventory.bookings("stays") if b.status == "confirmed"}
     assert booked["hotel"].details["check_in"] == check_in.isoformat()

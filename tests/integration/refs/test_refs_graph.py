@@ -168,9 +168,10 @@ async def test_a_chain_planned_in_one_round_gets_the_real_outputs() -> None:
     }
     assert output_of(values, "m") == {"summary": "the page at"}
     assert r.planner.calls == 2  # the whole chain in one round, then the finish
-    # f and m ran in a lane, after s, in the same superstep: the board keeps the planner's
-    # references for them, and the results hold what they were given.
-    assert values["tasks"]["f"]["inputs"] == {"url": ref("s", "results.1.url")}
+    # f and m ran in a lane, after s, in the same superstep: their references were filled in
+    # as they started, and the board shows the values they ran with.
+    assert values["tasks"]["f"]["inputs"] == {"url": "https://otters.example/1"}
+    assert values["tasks"]["m"]["inputs"]["text"].startswith("the page at https:")
 
 
 async def test_a_reference_planned_after_its_task_is_done_is_resolved_at_dispatch() -> None:
