@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from domains.travel.inventory import AIRPORTS
+from domains.travel.inventory import AIRPORTS, clock
 from domains.travel.models import CarWish, HotelWish, Leg, TripRequest
 from domains.travel.services import existing_inventory
 from domains.travel.wishes import wishes_problem
@@ -49,29 +50,46 @@ def parse_leg(text: str) -> Leg:
 
 
 def inventory_window(data_dir: str) -> tuple[date, date]:
-    """The bookable dates: those of the existing inventory, or those a new one would have."""
+    """The bookable dates: those of the existing inventory from today on (`Inventory.window`),
+    or those a new one would have."""
     inventory = existing_inventory(data_dir)
     if inventory is not None:
         return inventory.window()
-    today = date.today()
+    today = clock.today()
     return today, today + timedelta(days=WINDOW_DAYS - 1)
 
 
+_ZONES = {a.code: ZoneInfo(a.tz) for a in AIRPORTS}
+
+
 def check_trip(trip: TripRequest, window: tuple[date, date]) -> None:
-    known = {a.code for a in AIRPORTS}
+    """Known airports, and every leg's date inside `window` (the bookable dates, from today on:
+    `inventory_window`) and not in the past. A leg's date is its local date at the origin, so
+    it is in the past once it is before today there or here (`clock.today()`, what `+0`
+    means): whichever comes later."""
     for leg in trip.legs:
         for code in (leg.origin, leg.destination):
-            if code.upper() not in known:
+            if code.upper() not in _ZONES:
                 raise TripInputError(
                     f"unknown airport {code!r}: use an IATA code such as SFO, JFK, CDG or LHR "
                     "(`orchestrator airports` lists them all)"
                 )
-        if not window[0] <= leg.date <= window[1]:
-            raise TripInputError(
-                f"{leg.date} is outside the inventory window {window[0]} to {window[1]}: "
-                "pick dates inside it"
-            )
+        today = max(clock.today(), clock.today_in(_ZONES[leg.origin.upper()]))
+        first, last = max(window[0], today), window[1]
+        if leg.date < today or not window[0] <= leg.date <= last:
+            raise TripInputError(_not_bookable(leg.date, today, first, last))
     check_wishes(trip)
+
+
+def _not_bookable(day: date, today: date, first: date, last: date) -> str:
+    """One line: why `day` cannot be booked, and which dates can."""
+    problem = f"{day} is in the past, outside" if day < today else f"{day} is outside"
+    if first > last:
+        return (
+            f"{problem} the inventory window: its last day, {last}, is in the past, so nothing "
+            "in it can be booked any more; use a fresh data directory for a new one"
+        )
+    return f"{problem} the inventory window: the inventory can book from {first} to {last}"
 
 
 def check_wishes(trip: TripRequest) -> None:

@@ -35,13 +35,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg import errors, sql
 
+from domains.travel.inventory import clock
 from domains.travel.inventory.generate import CABIN_MULTIPLIER, IDENTITY_KEY, table_rows
 from domains.travel.inventory.repository import (
     _BOOKING_COLUMNS,
@@ -291,7 +292,7 @@ class PostgresInventory(Inventory):
         seed and window. Safe when several processes race to create it.
         """
         build_postgres_inventory(
-            uri, start=start or date.today(), days=days, seed=seed, schema=schema
+            uri, start=start or clock.today(), days=days, seed=seed, schema=schema
         )
         return cls(uri, schema=schema)
 
@@ -335,7 +336,7 @@ class PostgresInventory(Inventory):
         }
         with self._connection() as conn:
             rows = conn.execute(_flight_search_sql(checked_cabin), params).fetchall()
-        return [self._flight_option(row, day, checked_cabin) for row in rows]
+        return self._not_left([self._flight_option(row, day, checked_cabin) for row in rows])
 
     search_flights.__doc__ = Inventory.search_flights.__doc__
 
@@ -362,6 +363,7 @@ class PostgresInventory(Inventory):
         if nights < 1:
             raise ValueError(f"check-out {check_out} must be after check-in {check_in}")
         _check_at_least(rooms, 1, "rooms")
+        self._refuse_past_stay(city, check_in, "the stay searched")
         params = {
             "city": city,
             "check_in": check_in,
@@ -401,6 +403,7 @@ class PostgresInventory(Inventory):
             _check_choice(car_class, _CAR_CLASSES, "car class")
         if drop_off < pick_up:
             raise ValueError(f"drop-off {drop_off} is before pick-up {pick_up}")
+        self._refuse_past_rental(airport, pick_up, "the rental searched")
         days = _rental_days(pick_up, drop_off)
         params = {
             "airport": airport,
@@ -458,9 +461,15 @@ class PostgresInventory(Inventory):
                 taken, total, description, details = self._take_flight(conn, flight, quantity)
             elif kind == "hotel":
                 hotel = _hotel_item(item_id)
+                city = conn.execute(
+                    "SELECT city FROM hotels WHERE id = %s", (hotel.hotel_id,)
+                ).fetchone()
+                if city is not None:  # an unknown hotel: `_take_hotel` says so
+                    self._refuse_past_stay(city[0], hotel.check_in, f"stay {item_id!r}")
                 taken, total, description, details = _take_hotel(conn, hotel, quantity)
             else:
                 car = _car_item(item_id)
+                self._refuse_past_rental(car.airport, car.pick_up, f"rental {item_id!r}")
                 taken, total, description = _take_car(conn, car, quantity)
                 details = _car_details(car, quantity, total)
             values = (
@@ -473,7 +482,7 @@ class PostgresInventory(Inventory):
                 "confirmed",
                 thread_id,
                 task_id,
-                datetime.now(UTC).isoformat(timespec="microseconds"),
+                clock.now().isoformat(timespec="microseconds"),
                 description,
                 json.dumps(details),
             )
@@ -670,6 +679,11 @@ class PostgresInventory(Inventory):
         schedule_id, origin, destination, depart_min, duration, fare, seats = _flight_row(
             conn, item, lock=True
         )
+        cabin = _check_choice(item.cabin, _CABINS, "cabin")
+        option = self._flight_option(
+            (item.flight_no, origin, destination, depart_min, duration, fare, 0), item.day, cabin
+        )
+        self._refuse_departed(item.flight_no, origin, option.depart_local)
         if seats < travelers:
             raise SoldOut(
                 f"flight {item.flight_no} on {item.day} has {seats} {item.cabin} seat(s) left, "
@@ -686,10 +700,6 @@ class PostgresInventory(Inventory):
         description = (
             f"Flight {item.flight_no} {origin}->{destination} on {item.day} at "
             f"{depart_min // 60:02d}:{depart_min % 60:02d}, {item.cabin}, {travelers} traveller(s)"
-        )
-        cabin = _check_choice(item.cabin, _CABINS, "cabin")
-        option = self._flight_option(
-            (item.flight_no, origin, destination, depart_min, duration, fare, 0), item.day, cabin
         )
         details = {
             "flight_no": option.flight_no,

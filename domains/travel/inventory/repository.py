@@ -13,6 +13,12 @@ An option's `id` holds everything needed to book it:
   quantity must equal `rooms`
 - car: `{airport}:{car_class}:{pick_up}:{drop_off}`, e.g. `CDG:compact:2026-03-01:2026-03-04`;
   quantity = cars
+
+Nothing in the past is sold, whatever the file holds and however old a search's option id is
+(the rules read `clock`, the one source of "now"): a search never offers a flight that has left
+(its departure, local time and offset, compared in UTC with now), and a stay or a rental that
+begins before today where it is (`clock.first_night_in`, `clock.today_in`) is refused, by the
+searches and by `book`, with `InThePast` and nothing taken.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar, get_args
 from zoneinfo import ZoneInfo
 
+from domains.travel.inventory import clock
 from domains.travel.inventory.generate import CABIN_MULTIPLIER, IDENTITY_KEY, build_inventory
 from domains.travel.models import (
     Airport,
@@ -101,6 +108,11 @@ class SoldOut(Exception):
     def __init__(self, message: str, item_id: str = "") -> None:
         super().__init__(message)
         self.item_id = item_id
+
+
+class InThePast(ValueError):
+    """The item begins before now: a flight that has left, a stay or a rental that begins
+    before today where it is. Nothing was taken; search again for a later one."""
 
 
 class UnknownBooking(LookupError):
@@ -188,14 +200,15 @@ class Inventory:
     ) -> Inventory:
         """Open the inventory at `path`, building it first if the file does not exist.
 
-        A new window starts at `start` (default: today). An existing file keeps its own seed and
-        window. Safe when several processes race to create the same file: each builds a private
-        copy, the first to finish publishes it, and the rest open that one.
+        A new window starts at `start` (default: today, `clock.today()`). An existing file keeps
+        its own seed and days (`days_held`); the days before today are no longer sold
+        (`window`). Safe when several processes race to create the same file: each builds a
+        private copy, the first to finish publishes it, and the rest open that one.
         """
         path = Path(path)
         if not path.exists():
             build_inventory(
-                path, start=start or date.today(), days=days, seed=seed, overwrite=False
+                path, start=start or clock.today(), days=days, seed=seed, overwrite=False
             )
         return cls(path)
 
@@ -206,7 +219,18 @@ class Inventory:
         return self._identity
 
     def window(self) -> tuple[date, date]:
-        """First and last bookable day, inclusive."""
+        """First and last bookable day, inclusive: the days held (`days_held`) from today on.
+
+        Today is this machine's date (`clock.today()`), as `--depart +0` reads it. The file's
+        days are fixed when it is built, so an old file's first days are past and are not
+        offered; once its last day has passed the window is empty (first after last). What is
+        bookable at a place is decided there by the searches and `book` (see the module doc).
+        """
+        first, last = self.days_held()
+        return max(first, clock.today()), last
+
+    def days_held(self) -> tuple[date, date]:
+        """The first and last day the inventory holds, past or not: fixed when it was built."""
         return self._start, self._start + timedelta(days=self._days - 1)
 
     # Airports -------------------------------------------------------------------------------
@@ -242,8 +266,10 @@ class Inventory:
     ) -> list[FlightOption]:
         """Flights departing on `day` (local date) with seats for everyone; cheapest first.
 
+        A flight that has left (its departure earlier than `clock.now()`) is never listed.
         `include_full` lists the full flights too: an empty answer then means that no flight is
-        scheduled on the route that day (not served), rather than sold out."""
+        scheduled on the route that day (not served), or that all of them have left (a served
+        route: `served_routes`), rather than sold out."""
         origin, destination = self._code(origin), self._code(destination)
         checked_cabin = _check_choice(cabin, _CABINS, "cabin")
         _check_at_least(travelers, 1, "travelers")
@@ -256,7 +282,7 @@ class Inventory:
         }
         with self._connect() as conn:
             rows = conn.execute(FLIGHT_SEARCH_SQL, params).fetchall()
-        return [self._flight_option(row, day, checked_cabin) for row in rows]
+        return self._not_left([self._flight_option(row, day, checked_cabin) for row in rows])
 
     def served_routes(self) -> frozenset[tuple[str, str]]:
         """Every (origin, destination) with a scheduled flight. Schedules fly every day of the
@@ -277,13 +303,15 @@ class Inventory:
     ) -> list[HotelOption]:
         """Hotels with `rooms` free on every night in [check_in, check_out); cheapest first.
 
-        `city` is a city name in any case, or one of the city's airport codes.
+        `city` is a city name in any case, or one of the city's airport codes. A stay whose
+        first night is over there raises `InThePast`.
         """
         city = self._city(city)
         nights = (check_out - check_in).days
         if nights < 1:
             raise ValueError(f"check-out {check_out} must be after check-in {check_in}")
         _check_at_least(rooms, 1, "rooms")
+        self._refuse_past_stay(city, check_in, "the stay searched")
         params = {
             "city": city,
             "check_in": check_in.isoformat(),
@@ -319,12 +347,14 @@ class Inventory:
         """Car classes free at `airport` on every rental day; cheapest first.
 
         A rental lasts `max(1, (drop_off - pick_up).days)` days, so a same-day return is one day.
+        A pick-up before today at `airport` raises `InThePast`.
         """
         airport = self._code(airport)
         if car_class is not None:
             _check_choice(car_class, _CAR_CLASSES, "car class")
         if drop_off < pick_up:
             raise ValueError(f"drop-off {drop_off} is before pick-up {pick_up}")
+        self._refuse_past_rental(airport, pick_up, "the rental searched")
         days = _rental_days(pick_up, drop_off)
         params = {
             "airport": airport,
@@ -360,8 +390,11 @@ class Inventory:
         Idempotent on `key`: if a booking with this key exists for the same item and quantity
         it is returned as it is (even if cancelled) and nothing more is taken; if the key names
         another item, thread or quantity, `KeyConflict` is raised: a key never returns someone
-        else's booking. Raises `SoldOut` when too little is left, and `ValueError` for a
-        malformed or unknown item; in all these cases nothing changes.
+        else's booking. Raises `SoldOut` when too little is left, `InThePast` for a flight that
+        has left or a stay or rental that begins before today where it is (however old the
+        search that gave the id: the id holds the date), and `ValueError` for a malformed or
+        unknown item; in all these cases nothing changes. A booking already made under `key` is
+        returned even once it is in the past: a replay gets what was booked.
 
         The record keeps every fact the itinerary states (`details`: flight number, route and
         local times, hotel name and nights, car class and days, quantities, unit prices), read
@@ -387,14 +420,21 @@ class Inventory:
                 return existing
             if kind == "flight":
                 flight = _flight_item(item_id)
-                taken, total, description = _take_flight(conn, flight, quantity)
                 details = self._flight_details(conn, flight, quantity)
+                self._refuse_departed(flight.flight_no, details["origin"], details["depart_local"])
+                taken, total, description = _take_flight(conn, flight, quantity)
             elif kind == "hotel":
                 hotel = _hotel_item(item_id)
+                city = conn.execute(
+                    "SELECT city FROM hotels WHERE id = ?", (hotel.hotel_id,)
+                ).fetchone()
+                if city is not None:  # an unknown hotel: `_take_hotel` says so
+                    self._refuse_past_stay(city[0], hotel.check_in, f"stay {item_id!r}")
                 taken, total, description = _take_hotel(conn, hotel, quantity)
                 details = _hotel_details(conn, hotel)
             else:
                 car = _car_item(item_id)
+                self._refuse_past_rental(car.airport, car.pick_up, f"rental {item_id!r}")
                 taken, total, description = _take_car(conn, car, quantity)
                 details = _car_details(car, quantity, total)
             values = (
@@ -407,7 +447,7 @@ class Inventory:
                 "confirmed",
                 thread_id,
                 task_id,
-                datetime.now(UTC).isoformat(timespec="microseconds"),
+                clock.now().isoformat(timespec="microseconds"),
                 description,
                 json.dumps(details),
             )
@@ -585,6 +625,52 @@ class Inventory:
                     conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+
+    def _zone(self, place: str) -> ZoneInfo:
+        """The time zone of an airport code, or of a city (by name or by airport code)."""
+        airport = self.airport(place) or next(iter(self.airports_in_city(place)), None)
+        if airport is None:
+            raise ValueError(f"unknown airport or city {place!r}")
+        return self._zones[airport.code]
+
+    def _not_left(self, options: list[FlightOption]) -> list[FlightOption]:
+        return [o for o in options if not clock.has_left(o.depart_local)]
+
+    def _refuse_departed(self, flight_no: str, origin: str, depart_local: str) -> None:
+        # The exact instant: the departure's local time and offset against now, in UTC.
+        if clock.has_left(depart_local):
+            departure = datetime.fromisoformat(depart_local)
+            there = clock.now().astimezone(departure.tzinfo)
+            raise InThePast(
+                f"flight {flight_no} from {origin} left at {_local(departure)}, before now "
+                f"({there:%Y-%m-%d %H:%M} there): it can no longer be booked; search again for "
+                "a later flight"
+            )
+
+    def _refuse_past_stay(self, city: str, check_in: date, what: str) -> None:
+        # The city's own date, not this machine's (the zone of every airport is at hand): its
+        # first night is on sale until EARLY_ARRIVAL_HOUR the next morning there
+        # (`clock.first_night_in`), the hour before which the stay policy books last night's
+        # room for a red-eye landing early today, so such a stay stays bookable.
+        zone = self._zone(city)
+        first = clock.first_night_in(zone)
+        if check_in < first:
+            there = clock.now().astimezone(zone)
+            raise InThePast(
+                f"{what} begins on {check_in}, a night already over in {city} (it is "
+                f"{_local(there)} there): the first night still bookable is {first}"
+            )
+
+    def _refuse_past_rental(self, airport: str, pick_up: date, what: str) -> None:
+        # The airport's own date, not this machine's (the zone of every airport is at hand): a
+        # car can be picked up while it is still that day where the car is.
+        zone = self._zone(airport)
+        today = clock.today_in(zone)
+        if pick_up < today:
+            raise InThePast(
+                f"{what} at {airport.upper()} begins on {pick_up}, before today there "
+                f"({today}): pick up a car from {today} on"
+            )
 
     def _code(self, code: str) -> str:
         airport = self.airport(code)
@@ -883,6 +969,12 @@ def _check_choice(value: str, allowed: dict[str, _T], what: str) -> _T:
 def _check_at_least(value: int, minimum: int, what: str) -> None:
     if value < minimum:
         raise ValueError(f"{what} must be at least {minimum}, got {value}")
+
+
+def _local(moment: datetime) -> str:
+    """An aware moment as `2026-12-01 07:00 (UTC+09:00)`."""
+    offset = moment.strftime("%z")
+    return f"{moment:%Y-%m-%d %H:%M} (UTC{offset[:3]}:{offset[3:]})"
 
 
 def _rental_days(pick_up: date, drop_off: date) -> int:

@@ -1,4 +1,8 @@
-"""Worker: book one flight, room or car; idempotent on the task's key (thread id + task id)."""
+"""Worker: book one flight, room or car; idempotent on the task's key (thread id + task id).
+
+Nothing in the past is booked, however old the search that gave the option id: the inventory
+refuses a flight that has left, or a stay or rental that begins before today where it is
+(`InThePast`, a `ValueError`: the task fails with its one-line reason and nothing is taken)."""
 
 from __future__ import annotations
 

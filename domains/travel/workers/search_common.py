@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from domains.travel.inventory import clock
 from domains.travel.services import with_inventory
 from orchestrator.workers import TaskFailed, WorkerCall
 
@@ -76,14 +77,33 @@ def shown(count: int, total: int, offset: int) -> str:
 
 
 async def within_window(call: WorkerCall, first: date, last: date) -> None:
-    """Refuses dates the inventory does not hold: "nothing found" there would read as a route
-    not served or a city sold out, and a planner would explain the failure wrongly."""
-    start, end = await with_inventory(call, lambda inv: inv.window())
-    if first < start or last > end:
-        span = str(first) if first == last else f"{first}..{last}"
+    """Refuses dates the inventory does not hold, or that are gone by: "nothing found" there
+    would read as a route not served or a city sold out, and a planner would explain the
+    failure wrongly. The dates shown are `Inventory.window()`: from today, or from the
+    inventory's first day if later.
+
+    A date up to one day before today (`clock.today()`, this machine's date) is let through to
+    the inventory, which decides where the item is: a flight by its departure instant, a stay
+    or a rental by the local date there. That day of slack is for time zones: an evening flight
+    from an airport west of here still leaves "yesterday", and a stay after a flight eastward
+    over the date line (or a red-eye's night before) begins on a date already past here.
+    """
+    (start, end), (held, _) = await with_inventory(
+        call, lambda inv: (inv.window(), inv.days_held())
+    )
+    today = clock.today()
+    span = str(first) if first == last else f"{first}..{last}"
+    if start > end:
         raise TaskFailed(
-            f"{span} is outside the bookable dates {start} to {end}: pick dates inside them"
+            f"{span} cannot be booked: the inventory's last day, {end}, is in the past, so "
+            "nothing in it can be booked any more; use a fresh data directory for a new one"
         )
+    if first < max(held, today - timedelta(days=1)) or last > end:
+        if first < today:
+            problem = f"{span} {'is' if first == last else 'begins'} in the past, outside"
+        else:
+            problem = f"{span} is outside"
+        raise TaskFailed(f"{problem} the bookable dates {start} to {end}: pick dates inside them")
 
 
 def last_night(check_out: date, check_in: date) -> date:

@@ -1,4 +1,8 @@
-"""Worker: search the flights of one leg on one day."""
+"""Worker: search the flights of one leg on one day.
+
+Only flights still to leave are offered (`Inventory.search_flights` drops those whose departure
+is earlier than `clock.now()`): on a day whose flights have all left, the answer says so
+(`departed`), rather than "sold out" or "route not served"."""
 
 from __future__ import annotations
 
@@ -42,7 +46,11 @@ class FlightsFound(BaseModel):
     offset: int = 0
     scheduled: int | None = Field(
         default=None,
-        description="Flights scheduled on the route that day, full or not (0: not served).",
+        description="Flights still to leave on the route that day, full or not (0: not served).",
+    )
+    departed: bool = Field(
+        default=False,
+        description="The route is served, but every flight on it that day has already left.",
     )
     hubs: list[str] = Field(
         default_factory=list,
@@ -64,6 +72,7 @@ async def search_flights(inputs: SearchFlightsInput, call: WorkerCall) -> Flight
         ),
     )
     scheduled = None
+    departed = False
     if not options:
         # Nothing with seats: a full route and a route not served that day call for different
         # next steps (another day or cabin, versus another airport or a connection).
@@ -80,6 +89,11 @@ async def search_flights(inputs: SearchFlightsInput, call: WorkerCall) -> Flight
                 ),
             )
         )
+        if scheduled == 0:
+            # A served route flies every day of the window: nothing left means all have left.
+            route = (inputs.origin.upper(), inputs.destination.upper())
+            departed = route in await with_inventory(call, lambda inv: inv.served_routes())
+            scheduled = None if departed else 0
     hubs: list[str] = []
     if scheduled == 0:
         hubs = await with_inventory(
@@ -93,6 +107,7 @@ async def search_flights(inputs: SearchFlightsInput, call: WorkerCall) -> Flight
         total=len(options),
         offset=inputs.offset,
         scheduled=scheduled,
+        departed=departed,
         hubs=hubs,
     )
 
@@ -130,6 +145,11 @@ def one_stop_hubs(inv: Inventory, origin: str, destination: str, day: date) -> l
 def summarize(found: FlightsFound) -> str:
     route = f"{found.origin}->{found.destination} on {found.date}"
     if not found.options:
+        if found.departed:
+            return (
+                f"too late: every flight {route} has already left; try a later day (or another "
+                "airport)"
+            )
         if found.scheduled == 0:
             minutes = int(MIN_CONNECTION.total_seconds() // 60)
             hours = int(MAX_CONNECTION.total_seconds() // 3600)

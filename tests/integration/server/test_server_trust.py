@@ -346,3 +346,34 @@ async def test_a_thread_cannot_be_relabelled_into_another_users_list(guarded: De
         )
         assert status == 403
         assert (await bob.assistants.get(mine["assistant_id"]))["metadata"]["owner"] == "alice"
+
+
+# --- a caller's input is checked as the CLI checks it ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ({"goal": None}, "the input has no goal"),
+        ({"origin": "ZZZ"}, "unknown airport 'ZZZ'"),
+        ({"date": "2020-01-01"}, "2020-01-01 is in the past"),
+    ],
+    ids=["no-goal", "unknown-airport", "past-date"],
+)
+async def test_a_bad_trip_from_the_sdk_is_refused_in_one_line_with_nothing_done(
+    open_server: DevServer, change: dict[str, Any], said: str
+) -> None:
+    sent = trip()
+    if "goal" in change:
+        del sent["goal"]
+    else:
+        sent["request"]["legs"][0].update(change)
+    async with sdk(open_server.url) as client, asyncio.timeout(RUN_TIMEOUT_S):
+        thread_id = (await client.threads.create())["thread_id"]
+        out = await client.runs.wait(thread_id, "orchestrator", input=sent)
+        state = (await client.threads.get_state(thread_id))["values"]
+    assert out["status"] == "failed"
+    assert said in state["claim"]["reason"], state["claim"]
+    assert said in out["answer"]["summary"], "the traveller reads why"
+    assert state.get("tasks") in ({}, None), "nothing was planned"
+    assert Inventory(open_server.home / INVENTORY_FILE).bookings(thread_id) == []
