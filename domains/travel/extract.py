@@ -13,7 +13,7 @@ from datetime import date
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from domains.travel import prompts
-from domains.travel.inventory import AIRPORTS
+from domains.travel.inventory import AIRPORTS, clock
 from domains.travel.models import SAID_CHARS, TripRequest
 from domains.travel.request import TripInputError, check_trip
 from orchestrator.context import Context
@@ -83,7 +83,7 @@ async def extract_trip(
 ) -> ExtractedTrip:
     """The trip `text` describes. Raises `TripNotUnderstood`, or `ModelCallFailed` and
     `ModelUnavailable` from the model factory."""
-    today = today or date.today()
+    today = today or clock.today()
     limit = attempts or context.plan_attempts
     usage: list[Usage] = []
     problems: list[str] = []
