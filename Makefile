@@ -74,11 +74,16 @@ lint: $(BIN)/.ready-dev
 typecheck: $(BIN)/.ready-dev
 	$(BIN)/mypy
 
+# The tests run in TEST_JOBS pytest-xdist workers (the machines have 2 cores); a module, or the
+# cluster tests, runs whole on one worker (the groups: tests/conftest.py). TEST_JOBS=0: one process.
+TEST_JOBS ?= 2
+PYTEST_JOBS = $(if $(filter 0,$(TEST_JOBS)),,-n $(TEST_JOBS) --dist loadgroup)
+
 unit: $(BIN)/.ready-dev
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q $(PYTEST_JOBS) tests/unit
 
 test: lint typecheck
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(PYTEST_JOBS)
 
 .PHONY: research
 research: $(BIN)/.ready-run

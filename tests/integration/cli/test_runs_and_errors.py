@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from domains.travel.services import INVENTORY_FILE
+from tests.ports import free_port
 
 BIN = Path(sys.executable).parent / "orchestrator"
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "run_trip.py"
@@ -247,13 +248,6 @@ def not_http() -> Iterator[str]:
     sock.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.mark.parametrize(
     ("which", "extra", "expect"),
     [
@@ -268,7 +262,7 @@ def _free_port() -> int:
 def test_the_sdk_example_fails_in_one_line(
     which: str, extra: list[str], expect: str, auth_server: str, not_http: str
 ) -> None:
-    url = {"nobody": f"http://127.0.0.1:{_free_port()}", "auth": auth_server, "not_http": not_http}
+    url = {"nobody": f"http://127.0.0.1:{free_port()}", "auth": auth_server, "not_http": not_http}
     done = subprocess.run(
         [sys.executable, str(EXAMPLE), "--url", url[which], "--yes", *extra],
         capture_output=True,

@@ -12,6 +12,7 @@ Locally an unreachable PostgreSQL or Redis skips the tests; under CI (`CI=true`)
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import signal
@@ -31,6 +32,7 @@ import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
+from tests.ports import free_port
 from tests.postgres import POSTGRES_URI, require_postgres
 
 REPO = Path(__file__).resolve().parents[3]
@@ -101,7 +103,18 @@ def delete_redis_keys(pattern: str, url: str = REDIS_URL) -> None:
 
 
 def build_cluster_venv() -> None:
-    """The project's own rule builds the cluster virtualenv (a no-op once it is up to date)."""
+    """The project's own rule builds the cluster virtualenv (a no-op once it is up to date).
+
+    One test process at a time (pytest-xdist runs several): two `make cluster-venv` at once would
+    build the same virtualenv over each other."""
+    lock_path = REPO / ".venv" / ".cluster-venv.lock"
+    lock_path.parent.mkdir(exist_ok=True)
+    with lock_path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        _make_cluster_venv()
+
+
+def _make_cluster_venv() -> None:
     try:
         done = subprocess.run(
             ["make", "-s", "-C", str(REPO), "cluster-venv"],
@@ -114,13 +127,6 @@ def build_cluster_venv() -> None:
     if done.returncode != 0:
         output = "\n".join((done.stdout + done.stderr).splitlines()[-15:])
         pytest.fail(f"'make cluster-venv' failed:\n{output}", pytrace=False)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def example(name: str) -> dict[str, Any]:

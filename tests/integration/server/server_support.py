@@ -14,7 +14,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,8 @@ from typing import IO, Any, Protocol
 import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
+
+from tests.ports import free_port
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLES = REPO / "examples"
@@ -45,13 +46,6 @@ _SCRUBBED_PREFIXES = ("ORCHESTRATOR_", "LANGSMITH_", "LANGCHAIN_", "LANGGRAPH_",
 def example(name: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((EXAMPLES / name).read_text())
     return data
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def server_config(workdir: Path, *, auth: bool = True) -> Path:
