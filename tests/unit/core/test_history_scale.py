@@ -117,16 +117,18 @@ async def test_time_per_checkpoint_is_flat_from_30_to_300_checkpoints(threads_db
         graph = _graph(saver)
 
         async def per_checkpoint(thread_id: str) -> float:
-            best = float("inf")
-            for _ in range(3):
-                start = time.perf_counter()
-                entries = await history(graph, thread_id)
-                best = min(best, (time.perf_counter() - start) / len(entries))
-            return best
+            start = time.perf_counter()
+            entries = await history(graph, thread_id)
+            return (time.perf_counter() - start) / len(entries)
 
-        small, big = await per_checkpoint("small"), await per_checkpoint("big")
-    # The unoptimised path took 1.2 ms per checkpoint at 34 and 6.8 ms at 304 (quadratic).
-    assert big <= 2 * small, f"{big * 1e3:.2f} ms/checkpoint at 304 vs {small * 1e3:.2f} at 34"
+        # Interleaved, best of five each: a burst of load from other jobs hits both sizes.
+        small = big = float("inf")
+        for _ in range(5):
+            small = min(small, await per_checkpoint("small"))
+            big = min(big, await per_checkpoint("big"))
+    # The unoptimised path took 1.2 ms per checkpoint at 34 and 6.8 ms at 304 (quadratic, 5.7x);
+    # linear is about 1x. 3x leaves room for a loaded machine and still catches the quadratic.
+    assert big <= 3 * small, f"{big * 1e3:.2f} ms/checkpoint at 304 vs {small * 1e3:.2f} at 34"
 
 
 class _ServerAdapter(BaseCheckpointSaver[Any]):

@@ -37,9 +37,11 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
     path = tmp_path_factory.mktemp("inventory") / "inventory.db"
-    began = time.perf_counter()
+    # CPU time, not wall time: the suite runs beside other jobs (two xdist workers on two
+    # cores), and what this checks is the build's own cost.
+    began = time.process_time()
     build_inventory(path, start=START, days=365, seed=7)
-    seconds = time.perf_counter() - began
+    seconds = time.process_time() - began
     print(f"\nbuilt a 365-day inventory in {seconds:.2f} s, {path.stat().st_size / 1e6:.1f} MB")
     return path, seconds
 
@@ -74,7 +76,7 @@ def book(inv: Inventory, key: str, kind: str, item_id: str, quantity: int = 1) -
 
 def test_build_is_fast_and_deterministic(built: tuple[Path, float], tmp_path: Path) -> None:
     path, seconds = built
-    assert seconds < 10, f"building took {seconds:.1f} s"
+    assert seconds < 10, f"building took {seconds:.1f} s of CPU"
     again = tmp_path / "again.db"
     build_inventory(again, start=START, days=365, seed=7)
     first, second = Inventory(path), Inventory(again)
