@@ -17,6 +17,13 @@ Whether auth is on or off, a run, assistant or cron whose context (or `config.co
 sets a deployment setting (model endpoint or names, data directory, approval `auto`, request
 timeout or retries) is refused with 403, and one with a limit above the operator's cap or an
 invalid value with 400; the message names every field (`orchestrator.context`).
+
+Whether auth is on or off, a thread's state is written only by its graph: `threads.update_state`
+(and a thread created with `supersteps`) is refused with 403, and so is a run whose `command`
+carries `update` or `goto`; a paused run is answered with `command={"resume": ...}` only. Such a
+write could release a booking batch without its approval, book other quantities than the
+question showed, or plant a `completed` status. (`threads.update` of metadata, and cancelling a
+run, stay allowed.)
 """
 
 from __future__ import annotations
@@ -122,8 +129,56 @@ def refuse_operator_settings(context: Any, config: Any) -> None:
         )
 
 
+STATE_WRITE_KEYS = ("values", "as_node", "supersteps", "checkpoint", "checkpoint_id")
+"""Body fields of a state write as Aegra hands them to the handler (its whole request body)."""
+STEERING_COMMAND_KEYS = ("update", "goto")
+"""`Command` fields that write state or pick the next node, instead of answering an interrupt."""
+
+
+def _forbidden(detail: str) -> Auth.exceptions.HTTPException:
+    return Auth.exceptions.HTTPException(status_code=403, detail=detail)
+
+
+def writes_thread_state(ctx: Auth.types.AuthContext, value: Any) -> bool:
+    """Whether a `threads` event is a write of a thread's state (`update_state`, `supersteps`).
+
+    langgraph-api sends `update_state` (and each superstep of a thread created with
+    `supersteps`) as an `update` whose value names the thread alone, where a metadata update
+    carries `metadata` and a run cancellation `action`; Aegra passes the request body, which
+    names the state it would write."""
+    if ctx.resource != "threads" or ctx.action not in ("create", "update"):
+        return False
+    if not isinstance(value, Mapping):
+        return ctx.action == "update"
+    if any(value.get(key) is not None for key in STATE_WRITE_KEYS):
+        return True
+    return ctx.action == "update" and set(value) <= {"thread_id"}
+
+
+def refuse_state_writes(ctx: Auth.types.AuthContext, value: Any) -> None:
+    """403 for a caller's write of a thread's state, or a run command that steers the graph."""
+    if writes_thread_state(ctx, value):
+        raise _forbidden(
+            "a thread's state is written only by its graph: update_state and supersteps are "
+            "refused; answer a paused run with command={'resume': ...}"
+        )
+    if ctx.action != "create_run" or not isinstance(value, Mapping):
+        return
+    # langgraph-api nests the run's parameters under `kwargs`; Aegra passes the request body.
+    for command in (_mapping(value.get("kwargs")).get("command"), value.get("command")):
+        # Truthy only: `RemoteGraph` sends `Command(resume=...)` with `goto: ()`, `update: None`.
+        steering = [k for k in STEERING_COMMAND_KEYS if _mapping(command).get(k)]
+        if steering:
+            raise _forbidden(
+                f"a run's command may only resume a paused run: {', '.join(steering)} "
+                "would write the thread's state or pick its next step"
+            )
+
+
 def check_settings(ctx: Auth.types.AuthContext, value: Any) -> None:
-    """The context a run, assistant or cron would run with, and the `owner` it would record."""
+    """The context a run, assistant or cron would run with, the `owner` it would record, and no
+    write of a thread's state."""
+    refuse_state_writes(ctx, value)
     if not isinstance(value, Mapping):
         return
     if ctx.action == "create_run":
@@ -139,10 +194,9 @@ def check_settings(ctx: Auth.types.AuthContext, value: Any) -> None:
     owner = _mapping(value.get("metadata")).get(OWNER)
     identity = ctx.user.identity if TOKENS else ANONYMOUS
     if owner is not None and owner != identity:
-        raise Auth.exceptions.HTTPException(
-            status_code=403,
-            detail=f"metadata {OWNER!r} is set by the server (the caller's identity) and "
-            "cannot be given or changed",
+        raise _forbidden(
+            f"metadata {OWNER!r} is set by the server (the caller's identity) and "
+            "cannot be given or changed"
         )
 
 

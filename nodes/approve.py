@@ -12,9 +12,16 @@ Resume values (`Command(resume=...)`):
   An item whose `requires` (in the question) names a dropped task is dropped with it.
   When the question's item for a task lists `alternatives` (`[{item_id, label, price}]`), its
   `item_id` can only become the planned one or a listed alternative's, and its `label` and `price`
-  are the chosen option's, whatever the caller sent: an edit cannot book an arbitrary item.
+  are the chosen option's, whatever the caller sent: an edit cannot book an arbitrary item. Such
+  an item's other inputs (a quantity, a kind) cannot be edited at all.
 
 An answer that cannot apply is not applied: the question is asked again with an `error`.
+
+What is released is what the question showed: every field of a question's item that names one of
+its task's inputs (or `inputs`, `worker`, `action`) must still match the task on the board, and
+every task must still be pending. A batch that no longer matches (the board was written since the
+question was asked) is not released: its tasks are cancelled with one log line saying which
+fields changed, and the orchestrator plans again.
 """
 
 from __future__ import annotations
@@ -54,6 +61,45 @@ class ApprovalDecision(BaseModel):
 
 CHOICE_FIELDS = ("label", "price")
 """Inputs that follow the chosen option of an item that lists alternatives."""
+CHOICE = "item_id"
+"""The one input an edit may change on an item that lists alternatives."""
+WORKER_FIELDS = ("worker", "action")
+"""Question fields that name the task's worker."""
+
+
+def _unlike_shown(task: Task | None, item: Mapping[str, Any] | None) -> list[str]:
+    """The fields in which a task on the board differs from its item in the question."""
+    if task is None:
+        return ["not on the board"]
+    if task.get("status") != "pending":
+        return [f"status {task.get('status')!r}"]
+    if item is None:
+        return []
+    inputs = task.get("inputs") or {}
+    changed = []
+    for key, shown in item.items():
+        if key in WORKER_FIELDS:
+            now: Any = task.get("worker")
+        elif key == "inputs":
+            now = inputs
+        elif key in inputs:
+            now = inputs[key]
+        else:
+            continue
+        if now != shown:
+            changed.append(key)
+    return changed
+
+
+def changed_since_asked(
+    task_ids: list[Any], tasks: Mapping[str, Task], items: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    """`task id (fields)` for each task of the batch that is not as the question showed it."""
+    return [
+        f"{task_id} ({', '.join(diff)})"
+        for task_id in task_ids
+        if (diff := _unlike_shown(tasks.get(str(task_id)), items.get(str(task_id))))
+    ]
 
 
 def _choose(
@@ -66,8 +112,14 @@ def _choose(
     alternatives = item.get("alternatives") if item is not None else None
     if not isinstance(alternatives, list):
         return patch, None
-    planned = task["inputs"].get("item_id")
-    chosen = patch.get("item_id", planned)
+    fixed = sorted(k for k in patch if k != CHOICE and k not in CHOICE_FIELDS)
+    if fixed:
+        return patch, (
+            f"{task['id']}: {', '.join(fixed)} cannot be changed; an edit can only switch "
+            f"{CHOICE} to one of the item's alternatives"
+        )
+    planned = task["inputs"].get(CHOICE)
+    chosen = patch.get(CHOICE, planned)
     rest = {k: v for k, v in patch.items() if k not in CHOICE_FIELDS}
     if chosen == planned:
         return rest, None  # label and price stay those of the plan
@@ -125,10 +177,27 @@ def make_approve(domain: Domain) -> StateNode:
         annotate_trace(thread_id=info.thread_id if info else None, round=round_no)
         question: dict[str, Any] = {"kind": "approval", **pending}
         items = {
-            i["task_id"]: i
+            str(i["task_id"]): i
             for i in pending.get("items") or []
             if isinstance(i, Mapping) and "task_id" in i
         }
+        changed = changed_since_asked(list(pending.get("task_ids") or []), tasks, items)
+        if changed:
+            # Checked before asking and again at every resume (the node runs again from here):
+            # the answer would approve what the question showed, not what the board now holds.
+            why = f"not released: changed since the question was asked: {'; '.join(changed)}"
+            emit(runtime.stream_writer, "approval_given", round=round_no, decision="refused")
+            return {
+                "approval": None,
+                "status": "running",
+                "dispatch": [],
+                "tasks": {
+                    i: {**t, "status": "cancelled"}
+                    for i, t in batch.items()
+                    if t.get("status") == "pending"
+                },
+                "log": [LogEntry(round=round_no, kind="guard", message=why)],
+            }
         while True:
             raw = interrupt(question)
             try:

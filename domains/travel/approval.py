@@ -203,16 +203,28 @@ def describe_bookings(
     for task in batch:
         inputs = task["inputs"]
         item: dict[str, Any] = {"task_id": task["id"], "action": task["worker"]}
+        # Every input that decides what is booked or cancelled is shown: the approval node
+        # releases the batch only while the board still matches these fields (`nodes.approve`).
         if task["worker"] == "book":
             item.update(
                 kind=inputs["kind"],
+                item_id=inputs["item_id"],
+                quantity=inputs["quantity"],
                 label=inputs["label"],
                 price=inputs["price"],
                 alternatives=_alternatives(task, batch, found, travelers, trip),
                 requires=_requires(task, batch, found.by_id, connections),
             )
         else:
-            item.update(kind="cancellation", label=f"cancel booking {inputs['ref']}", price=0.0)
+            # No alternatives: a cancellation can be approved or dropped, never pointed at
+            # another booking.
+            item.update(
+                kind="cancellation",
+                ref=inputs["ref"],
+                label=f"cancel booking {inputs['ref']}",
+                price=0.0,
+                alternatives=[],
+            )
         items.append(item)
     total = round(sum(float(i["price"]) for i in items), 2)
     budget = (request or {}).get("budget")
