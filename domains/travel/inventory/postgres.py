@@ -52,6 +52,7 @@ from domains.travel.inventory.repository import (
     _REF_ALPHABET,
     _REF_PREFIX,
     _SEAT_COLUMN,
+    _THREAD_COLUMN,
     ROUTES_SQL,
     Inventory,
     KeyConflict,
@@ -497,8 +498,10 @@ class PostgresInventory(Inventory):
 
     book.__doc__ = Inventory.book.__doc__
 
-    def cancel(self, ref_or_key: str) -> Booking:
-        """Give back exactly what a booking took and mark it cancelled; a no-op if it already is."""
+    def cancel(self, ref_or_key: str, *, thread_id: str | None = None) -> Booking:
+        """Give back exactly what a booking took and mark it cancelled; a no-op if it already is.
+        With `thread_id`, only a booking of that thread: another thread's is as unknown as one
+        that does not exist (a reference alone must not let one traveller cancel another's)."""
 
         def work(conn: psycopg.Connection[Any]) -> Booking:
             row = None
@@ -511,6 +514,8 @@ class PostgresInventory(Inventory):
                 ).fetchone()
                 if row is not None:
                     break
+            if row is not None and thread_id is not None and row[_THREAD_COLUMN] != thread_id:
+                row = None
             if row is None:
                 raise UnknownBooking(f"no booking with reference or key {ref_or_key!r}")
             booking = _booking(row[:-1], self.identity)

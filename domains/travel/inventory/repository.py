@@ -89,6 +89,7 @@ _BOOKING_COLUMNS = (
     "ref, key, kind, item_id, quantity, total_price, status, thread_id, task_id, created_at, "
     "description, details"
 )
+_THREAD_COLUMN = [c.strip() for c in _BOOKING_COLUMNS.split(",")].index("thread_id")
 _SEAT_COLUMN: dict[str, str] = {
     "economy": "seats_economy",
     "premium": "seats_premium",
@@ -457,8 +458,10 @@ class Inventory:
             )
         return _booking(values, self.identity)
 
-    def cancel(self, ref_or_key: str) -> Booking:
-        """Give back exactly what a booking took and mark it cancelled; a no-op if it already is."""
+    def cancel(self, ref_or_key: str, *, thread_id: str | None = None) -> Booking:
+        """Give back exactly what a booking took and mark it cancelled; a no-op if it already is.
+        With `thread_id`, only a booking of that thread: another thread's is as unknown as one
+        that does not exist (a reference alone must not let one traveller cancel another's)."""
         self._ensure_details_column()
         with self._write() as conn:
             row = None
@@ -469,6 +472,8 @@ class Inventory:
                 ).fetchone()
                 if row is not None:
                     break
+            if row is not None and thread_id is not None and row[_THREAD_COLUMN] != thread_id:
+                row = None
             if row is None:
                 raise UnknownBooking(f"no booking with reference or key {ref_or_key!r}")
             booking = _booking(row[:-1], self.identity)

@@ -27,7 +27,11 @@ class CancelInput(BaseModel):
 
 async def cancel(inputs: CancelInput, call: WorkerCall) -> Booking:
     try:
-        return await with_inventory(call, lambda inv: inv.cancel(inputs.ref))
+        # Only this thread's bookings: a reference (from an edited approval, a model, a
+        # caller) never cancels another traveller's.
+        return await with_inventory(
+            call, lambda inv: inv.cancel(inputs.ref, thread_id=call.thread_id)
+        )
     except UnknownBooking as exc:
         raise TaskFailed(str(exc)) from exc
 
