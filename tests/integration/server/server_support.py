@@ -19,12 +19,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+import httpx
 import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
@@ -212,3 +213,16 @@ async def assistant_id(client: LangGraphClient, graph_id: str) -> str:
     found = await client.assistants.search(graph_id=graph_id, limit=1)
     assert found, f"no assistant for graph {graph_id!r}"
     return str(found[0]["assistant_id"])
+
+
+async def refusal(call: Awaitable[Any]) -> tuple[int, str]:
+    """The HTTP status and detail a client call ends with (200 and "" if it succeeded)."""
+    try:
+        await call
+    except httpx.HTTPStatusError as exc:  # the SDK's typed errors derive from it
+        try:
+            detail = str(exc.response.json().get("detail", ""))
+        except ValueError:
+            detail = exc.response.text
+        return exc.response.status_code, detail
+    return 200, ""

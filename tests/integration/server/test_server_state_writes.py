@@ -12,13 +12,12 @@ only switch an item to a listed alternative.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from langgraph_sdk.client import LangGraphClient
-from server_support import DevServer, ServerFactory, example, sdk
+from server_support import DevServer, ServerFactory, example, refusal, sdk
 
 from domains.travel.inventory import Inventory
 from domains.travel.services import INVENTORY_FILE
@@ -43,19 +42,6 @@ def guarded(make_server: ServerFactory) -> Iterator[DevServer]:
     server = make_server("state-auth", {"ORCHESTRATOR_AUTH_TOKENS": f"{ALICE}:alice,{BOB}:bob"})
     yield server
     server.stop()
-
-
-async def refusal(call: Awaitable[Any]) -> tuple[int, str]:
-    """The HTTP status and detail a client call ends with (200 and "" if it succeeded)."""
-    try:
-        await call
-    except httpx.HTTPStatusError as exc:
-        try:
-            detail = str(exc.response.json().get("detail", ""))
-        except ValueError:
-            detail = exc.response.text
-        return exc.response.status_code, detail
-    return 200, ""
 
 
 async def paused_trip(client: LangGraphClient) -> tuple[str, dict[str, Any]]:

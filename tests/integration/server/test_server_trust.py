@@ -13,15 +13,14 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import Awaitable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from server_support import DevServer, ServerFactory, example, sdk
+from server_support import DevServer, ServerFactory, example, refusal, sdk
 
 from domains.travel.inventory import Inventory
 from domains.travel.services import INVENTORY_FILE
@@ -106,19 +105,6 @@ def guarded(make_server: ServerFactory, operator_model: ScriptedOpenAI) -> Itera
     server = make_server("trust-auth", env)
     yield server
     server.stop()
-
-
-async def refusal(call: Awaitable[Any]) -> tuple[int, str]:
-    """The HTTP status and detail a client call ends with (200 and "" if it succeeded)."""
-    try:
-        await call
-    except httpx.HTTPStatusError as exc:  # the SDK's typed errors derive from it
-        try:
-            detail = str(exc.response.json().get("detail", ""))
-        except ValueError:
-            detail = exc.response.text
-        return exc.response.status_code, detail
-    return 200, ""
 
 
 async def drain(stream: Any) -> None:

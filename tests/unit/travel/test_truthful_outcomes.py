@@ -231,11 +231,11 @@ async def test_a_cancellation_that_fails_is_tried_again_until_it_succeeds(
     real_cancel = Inventory.cancel
     failures = {"left": 2}
 
-    def flaky_cancel(self: Inventory, ref_or_key: str) -> Booking:
+    def flaky_cancel(self: Inventory, ref_or_key: str, *, thread_id: str | None = None) -> Booking:
         if failures["left"]:
             failures["left"] -= 1
             raise ValueError("the ledger is busy, try again")  # a TaskFailed for the worker
-        return real_cancel(self, ref_or_key)
+        return real_cancel(self, ref_or_key, thread_id=thread_id)
 
     monkeypatch.setattr(Inventory, "cancel", flaky_cancel)
 
@@ -254,7 +254,7 @@ async def test_a_cancellation_that_never_succeeds_is_never_reported_as_done(
 ) -> None:
     request = await _sold_out_paris_trip(data_dir, inventory)
 
-    def broken_cancel(self: Inventory, ref_or_key: str) -> Booking:
+    def broken_cancel(self: Inventory, ref_or_key: str, *, thread_id: str | None = None) -> Booking:
         raise ValueError("the ledger refuses")
 
     monkeypatch.setattr(Inventory, "cancel", broken_cancel)
