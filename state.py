@@ -9,7 +9,7 @@ again, which keeps checkpoint storage linear in the work done (see DESIGN.md).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal, NotRequired
+from typing import Annotated, Any, Literal, NotRequired, get_args
 
 from langgraph.channels import DeltaChannel
 from pydantic import ConfigDict, with_config
@@ -24,6 +24,7 @@ _FIELD_DOCS = ConfigDict(use_attribute_docstrings=True)
 TaskStatus = Literal["pending", "running", "done", "failed", "cancelled"]
 RunStatus = Literal["running", "awaiting_approval", "completed", "partial", "failed"]
 FinalStatus = Literal["completed", "partial", "failed"]
+FINAL_STATUSES: frozenset[str] = frozenset(get_args(FinalStatus))
 
 TERMINAL_TASK_STATUSES: frozenset[str] = frozenset({"done", "failed", "cancelled"})
 

@@ -26,9 +26,7 @@ from orchestrator.planning import Finish, PlanUpdate, PlanView
 from orchestrator.refs import has_refs, resolve_for_dispatch
 from orchestrator.validation import Validated, check_resolved, validate_update
 from orchestrator.verification import Claim, Verdict, refusal, view_for
-from state import FinalStatus, LogEntry, OrchestratorState, Task, Usage
-
-FINAL_STATUSES = frozenset({"completed", "partial", "failed"})
+from state import FINAL_STATUSES, FinalStatus, LogEntry, OrchestratorState, Task, Usage
 
 _CLEAN_SLATE: dict[str, Any] = {
     "tasks": {},

@@ -21,9 +21,7 @@ from pydantic import BaseModel, ValidationError
 from graph.builder import Graph
 from graph.history_saver import delta_channels_of, fast_history
 from orchestrator.board import result_key
-from state import FinalStatus, LogEntry
-
-FINAL_STATUSES = frozenset(typing.get_args(FinalStatus))
+from state import FINAL_STATUSES, LogEntry
 
 
 @dataclass(frozen=True)

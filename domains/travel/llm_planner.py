@@ -15,7 +15,7 @@ the booking ledger, never from what the model said it booked.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -206,32 +206,19 @@ def booking_statuses(
     return status
 
 
-def taken_items(tasks: Mapping[str, Task], results: Mapping[str, TaskResult]) -> set[str]:
-    """Option ids that a live booking of this run holds, or that a pending booking will take."""
+def held_items(
+    tasks: Mapping[str, Task],
+    results: Mapping[str, TaskResult],
+    cancelling: Collection[str] = (),
+) -> dict[str, str]:
+    """Option ids a live booking of this run holds (unless `cancelling` names its ref), or that
+    a pending booking will take, each with the task that holds it."""
     live = booking_statuses(tasks, results)
-    taken: set[str] = set()
+    held: dict[str, str] = {}
     for task in tasks.values():
         if task["worker"] != "book":
             continue
         output = _done_output(task, results)
-        if output is not None:
-            if live.get(str(output["ref"])) == "confirmed":
-                taken.add(str(output["item_id"]))
-        elif task["status"] in ("pending", "running"):
-            taken.add(str(task["inputs"].get("item_id")))
-    return taken
-
-
-def _held_items(view: PlanView, update: PlanUpdate) -> dict[str, str]:
-    """Option ids this run holds (a confirmed booking not being cancelled by `update`) or will
-    (a booking pending or running), each with the task that holds it."""
-    cancelling = {str(new.inputs.get("ref")) for new in update.add if new.worker == "cancel"}
-    live = booking_statuses(view.tasks, view.results)
-    held: dict[str, str] = {}
-    for task in view.tasks.values():
-        if task["worker"] != "book":
-            continue
-        output = _done_output(task, view.results)
         if output is not None:
             ref = str(output["ref"])
             if live.get(ref) == "confirmed" and ref not in cancelling:
@@ -239,6 +226,11 @@ def _held_items(view: PlanView, update: PlanUpdate) -> dict[str, str]:
         elif task["status"] in ("pending", "running"):
             held[str(task["inputs"].get("item_id"))] = f"task {task['id']}, not done yet"
     return held
+
+
+def taken_items(tasks: Mapping[str, Task], results: Mapping[str, TaskResult]) -> set[str]:
+    """Option ids that a live booking of this run holds, or that a pending booking will take."""
+    return set(held_items(tasks, results))
 
 
 def _live_car_seats(
@@ -369,7 +361,8 @@ class TravelGuide:
             for t in view.tasks.values()
             if t["worker"] == "book" and (out := _done_output(t, view.results))
         }
-        held = _held_items(view, update)
+        cancelling = {str(new.inputs.get("ref")) for new in update.add if new.worker == "cancel"}
+        held = held_items(view.tasks, view.results, cancelling)
         booked_here: dict[str, str] = {}
         for new in update.add:
             if new.worker in ("book", "cancel") and has_refs(new.inputs):

@@ -26,6 +26,7 @@ from graph.builder import Graph, build_graph
 from orchestrator.cli import plugins
 from orchestrator.cli.errors import UserError
 from orchestrator.domain import Domain
+from orchestrator.history import side_effect_workers
 
 
 def langgraph_json() -> Path | None:
@@ -92,10 +93,7 @@ class Loaded:
         ones the graph's `approve` node routes to."""
         if self.domain is not None:
             return frozenset(s.name for s in self.domain.workers.values() if s.side_effects)
-        builder: Any = getattr(self.graph, "builder", None)
-        branches = (getattr(builder, "branches", None) or {}).get("approve") or {}
-        ends = (n for b in branches.values() for n in (getattr(b, "ends", None) or {}).values())
-        return frozenset(n for n in ends if n != "orchestrate")
+        return side_effect_workers(self.graph)
 
 
 def _domain(target: str) -> Domain:
